@@ -1,0 +1,106 @@
+"""NEST backend: setup options and native fast paths.
+
+* ``spike_precision="on_grid"``: PyNN's NEST default would switch to
+  precise-spike-time neurons (``iaf_psc_exp_ps``), which is not the model.
+* NEST allows at most 134,217,726 connections per virtual process (thread):
+  :func:`threads_needed` picks enough threads, or the run stops before building.
+* Connections: NEST's own ``fixed_total_number`` rule with NEST's random
+  parameters (``nest.math.redraw(nest.random.normal(...))``); nothing is pulled
+  back into Python. The network is then drawn by NEST's RNG (seeded by
+  ``rng_seed``), so it depends on the seed and on the number of threads.
+* Poisson background: one ``poisson_generator`` per population, connected to
+  all its neurons (each target gets an independent train), as in the PyNEST
+  reference implementation.
+"""
+
+import math
+import os
+
+from . import BackendError, require
+
+NAME = "nest"
+PACKAGE = "nest-simulator"
+MAX_CONNECTIONS_PER_THREAD = 134_217_726
+# measured peak RSS per synapse / per neuron on NEST 3.10 (see docs/performance.md)
+BYTES_PER_SYNAPSE = 56
+BYTES_PER_NEURON = 20_000
+
+
+def threads_needed(n_synapses):
+    """Minimum number of threads for NEST's per-thread connection limit."""
+    return max(1, math.ceil(n_synapses / MAX_CONNECTIONS_PER_THREAD))
+
+
+def choose_threads(params, n_synapses):
+    """Threads to use: the requested number (checked) or max(cores, needed)."""
+    needed = threads_needed(n_synapses)
+    requested = params["threads"]
+    if requested is None:
+        return max(needed, min(os.cpu_count() or 1, 8))
+    if requested < needed:
+        raise BackendError(
+            f"NEST needs at least {needed} threads for {n_synapses:,} synapses "
+            f"(limit {MAX_CONNECTIONS_PER_THREAD:,} connections per thread); "
+            f"use --threads {needed} or more")
+    return int(requested)
+
+
+def import_simulator():
+    """Import pyNN.nest (and NEST) and register the fast paths."""
+    require("nest", PACKAGE, NAME)
+    sim = require("pyNN.nest", "PyNN", NAME)
+    from .. import connectors, inputs
+    connectors.register_fast_path(sim.simulator.__name__, connect_fixed_total_number)
+    inputs.register_poisson_background(sim.simulator.__name__, poisson_background)
+    return sim
+
+
+def setup(sim, params, n_synapses):
+    """Call ``sim.setup`` for the model; returns the settings used."""
+    threads = choose_threads(params, n_synapses)
+    sim.setup(timestep=params["resolution_ms"], min_delay="auto", threads=threads,
+              rng_seed=int(params["seed"]) + 1, spike_precision="on_grid", verbosity="error")
+    return {"threads": threads, "rng_seed": int(params["seed"]) + 1,
+            "spike_precision": "on_grid"}
+
+
+def versions():
+    import nest
+    return {"nest": nest.__version__}
+
+
+def connect_fixed_total_number(connector, projection):
+    """NEST's native fixed_total_number rule with NEST-drawn weights and delays."""
+    import nest
+    spec = connector.spec
+    dt = spec.resolution_ms
+    if spec.weight_mean_pA >= 0:
+        weight = nest.math.redraw(nest.random.normal(spec.weight_mean_pA, spec.weight_sd_pA),
+                                  min=0.0, max=math.inf)
+    else:
+        weight = nest.math.redraw(nest.random.normal(spec.weight_mean_pA, spec.weight_sd_pA),
+                                  min=-math.inf, max=0.0)
+    # redraw below one step; NEST then rounds every delay to the nearest step
+    delay = nest.math.redraw(nest.random.normal(spec.delay_mean_ms, spec.delay_sd_ms),
+                             min=dt, max=math.inf)
+    nest.Connect(projection.pre.node_collection, projection.post.node_collection,
+                 {"rule": "fixed_total_number", "N": int(spec.n_synapses),
+                  "allow_autapses": True, "allow_multapses": True},
+                 {"synapse_model": projection.nest_synapse_model,
+                  "synapse_label": projection.nest_synapse_label,
+                  "weight": weight, "delay": delay})
+    # PyNN looks connections up by source; every presynaptic node is a candidate,
+    # which avoids collecting the actual sources (GetConnections().sources() is
+    # the slowest part of PyNN's own native path)
+    projection._sources.update(projection.pre.node_collection.tolist())
+    projection._simulator.state.stale_connection_cache = True
+
+
+def poisson_background(sim, population, n_sources, rate_hz, weight_pA, delay_ms, label):
+    """One poisson_generator for the whole population (independent train per target)."""
+    import nest
+    generator = nest.Create("poisson_generator", params={"rate": float(n_sources * rate_hz)})
+    nest.Connect(generator, population.node_collection, "all_to_all",
+                 {"synapse_model": "static_synapse", "weight": float(weight_pA),
+                  "delay": float(delay_ms)})
+    return generator

@@ -1,0 +1,63 @@
+"""Figures of a run: spike raster and per-population rate box plot.
+
+The only module of the package that imports matplotlib (with the non-interactive
+Agg backend, so it works on machines without a display).
+"""
+
+import numpy as np
+
+from .parameters import POPULATIONS
+
+_COLOURS = {"E": "#595289", "I": "#af143c"}
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def raster(spikes, path, t_start_ms, t_stop_ms, max_neurons=200, title=""):
+    """Raster of up to ``max_neurons`` per population (population-size ordered, L23 on top).
+
+    ``spikes``: dict population -> list of spike-time arrays (ms).
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 6))
+    names = [n for n in POPULATIONS if n in spikes] + [n for n in spikes if n not in POPULATIONS]
+    offset, ticks = 0, []
+    for name in reversed(names):
+        trains = spikes[name][:max_neurons]
+        colour = _COLOURS.get(name[-1], "k")
+        for i, times in enumerate(trains):
+            t = times[(times >= t_start_ms) & (times < t_stop_ms)]
+            ax.plot(t, np.full(t.size, offset + i), ".", ms=1, color=colour)
+        ticks.append((offset + len(trains) / 2, name))
+        offset += len(trains) + 10
+    ax.set_yticks([t for t, _ in ticks], [n for _, n in ticks])
+    ax.set_xlim(t_start_ms, t_stop_ms)
+    ax.set_ylim(-5, offset)
+    ax.set_xlabel("time (ms)")
+    ax.set_title(title or f"spikes of up to {max_neurons} neurons per population")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def rate_boxplot(rates, path, title=""):
+    """Box plot of per-neuron rates (1/s) per population; ``rates``: dict name -> array."""
+    plt = _pyplot()
+    names = [n for n in POPULATIONS if n in rates] + [n for n in rates if n not in POPULATIONS]
+    fig, ax = plt.subplots(figsize=(6, 5))
+    box = ax.boxplot([rates[n] for n in reversed(names)], vert=False, patch_artist=True,
+                     showmeans=True, flierprops={"markersize": 2})
+    for patch, name in zip(box["boxes"], reversed(names)):
+        patch.set_facecolor(_COLOURS.get(name[-1], "grey"))
+        patch.set_alpha(0.6)
+    ax.set_yticks(range(1, len(names) + 1), list(reversed(names)))
+    ax.set_xlabel("firing rate (1/s)")
+    ax.set_title(title or "time-averaged rates per neuron (triangle: mean)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
