@@ -1,0 +1,39 @@
+"""Shared fixtures: small runs of the model on every simulator, in subprocesses.
+
+Every simulator is required: a simulator that is not installed makes its tests
+fail with the install hint, never skip.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SIMULATORS = ("nest", "neuron", "brian2")
+
+
+@pytest.fixture(scope="session")
+def scenario(tmp_path_factory):
+    """``scenario(simulator, seed, fast=True, repeat=0)`` -> arrays from tests/scenario.py.
+
+    Results are cached per argument set; ``repeat`` > 0 forces another process.
+    """
+    cache = {}
+    folder = tmp_path_factory.mktemp("scenarios")
+
+    def get(simulator, seed, fast=True, repeat=0):
+        key = (simulator, seed, fast, repeat)
+        if key not in cache:
+            out = folder / f"{simulator}_{seed}_{'fast' if fast else 'generic'}_{repeat}.npz"
+            cmd = [sys.executable, os.path.join(HERE, "scenario.py"), simulator, str(seed),
+                   str(out)] + ([] if fast else ["--generic"])
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(folder))
+            assert proc.returncode == 0, (
+                f"scenario on {simulator} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+            cache[key] = dict(np.load(out))
+        return cache[key]
+
+    return get

@@ -1,0 +1,51 @@
+"""Build and run a small microcircuit on one simulator; dump what the tests check.
+
+Run as a separate process per simulator (simulators do not share a process
+well): ``python tests/scenario.py SIMULATOR SEED OUT.npz [--generic]``.
+Writes per-projection counts, all connections of a few projections, spikes.
+"""
+
+import sys
+
+import numpy as np
+
+from pd14_pynn import backends, derive, parameters
+from pd14_pynn.network import Microcircuit
+from pd14_pynn.parameters import POPULATIONS
+
+SCALE = 0.05
+T_SIM_MS = 400.0
+# projections whose every connection is exported: exc, inh, and the doubled L4E->L23E
+DUMPED = (("L23E", "L23E"), ("L23E", "L23I"), ("L23E", "L4E"), ("L4I", "L4I"))
+
+
+def main(simulator, seed, out, fast=True):
+    backend = backends.get(simulator)
+    sim = backend.import_simulator()
+    params = parameters.resolve({"N_scaling": SCALE, "K_scaling": SCALE, "seed": seed,
+                                 "t_presim_ms": 0.0, "t_sim_ms": T_SIM_MS, "threads": 1})
+    n_syn = int(derive.derive(params)["num_synapses"].sum())
+    backend.setup(sim, params, n_syn)
+    circuit = Microcircuit(sim, params, fast=fast, verbose=False).build()
+    sim.run(T_SIM_MS)
+    result = {
+        "sizes": np.array([circuit.populations[n].size for n in POPULATIONS]),
+        "counts": np.array([[len(circuit.projections[(t, s)]) if (t, s) in circuit.projections
+                             else 0 for s in POPULATIONS] for t in POPULATIONS]),
+    }
+    for target, source in DUMPED:
+        conns = np.array(circuit.projections[(target, source)].get(
+            ["weight", "delay"], format="list", with_address=True), dtype=float)
+        result[f"conn_{target}_{source}"] = conns  # pre, post, weight (nA), delay (ms)
+    for name in POPULATIONS:
+        trains = circuit.populations[name].get_data("spikes").segments[0].spiketrains
+        trains = sorted(trains, key=lambda st: st.annotations["source_index"])
+        result[f"spikes_{name}"] = np.concatenate(
+            [np.column_stack([np.full(len(st), i), st.magnitude]) for i, st in enumerate(trains)]
+            or [np.empty((0, 2))])
+    sim.end()
+    np.savez(out, **result)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3], fast="--generic" not in sys.argv)
