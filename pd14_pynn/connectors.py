@@ -88,4 +88,5 @@ def _native_parameters(projection, weights_nA, delays_ms):
                            projection.synapse_type.get_schema(), shape=(len(weights_nA),))
     space = projection.synapse_type.translate(space)
     space.evaluate()
-    return dict(space.items())
+    # PyNN collapses length-1 arrays to scalars
+    return {name: np.broadcast_to(value, (len(weights_nA),)) for name, value in space.items()}

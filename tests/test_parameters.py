@@ -39,3 +39,12 @@ def test_run_label_readable_and_unique():
     assert label != parameters.run_label("nest", parameters.resolve({"bg_rate_hz": 8.5}))
     # rounding noise does not change the name
     assert label == parameters.run_label("nest", parameters.resolve({"N_scaling": 0.1 + 1e-15}))
+
+
+def test_docs_parameter_table_is_current():
+    import os
+    from pd14_pynn.documentation import parameter_table
+    path = os.path.join(os.path.dirname(__file__), "..", "docs", "parameters.md")
+    with open(path) as handle:
+        assert handle.read() == parameter_table(), \
+            "docs/parameters.md is stale: run python -m pd14_pynn.documentation > docs/parameters.md"

@@ -1,0 +1,105 @@
+"""run/main.py: every bad input gives a one-line error before anything is built."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pd14_pynn import backends, simulation, storage
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "run"))
+import main as cli  # noqa: E402
+
+
+def run_cli(capsys, *argv):
+    code = cli.main(list(argv))
+    err = capsys.readouterr().err.strip()
+    return code, err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["nestt"], "unknown simulator 'nestt'"),
+    (["nest", "--n-scaling", "0"], "N_scaling must be in (0, 1]"),
+    (["nest", "--k-scaling", "1.2"], "K_scaling must be in (0, 1]"),
+    (["nest", "--t-sim", "-5"], "t_sim_ms must be positive"),
+    (["nest", "--t-presim", "-1"], "t_presim_ms must be >= 0"),
+    (["neuron", "--n-scaling", "1", "--k-scaling", "1"], "GB on neuron but the machine has"),
+    (["nest", "--n-scaling", "1", "--k-scaling", "1", "--threads", "2"],
+     "NEST needs at least 3 threads"),
+])
+def test_bad_input_one_line_error(capsys, tmp_path, argv, message):
+    code, err = run_cli(capsys, *argv, "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert err.startswith("error: ") and message in err and "\n" not in err
+    assert not (tmp_path / "out").exists(), "nothing may be written on bad input"
+
+
+def test_unknown_config_key(capsys, tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"K_scalling": 0.2}))
+    code, err = run_cli(capsys, "nest", "--config", str(config), "--out", str(tmp_path / "o"))
+    assert code == 2 and "unknown parameter 'K_scalling'" in err and "K_scaling" in err
+
+
+def test_config_file_then_options(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"N_scaling": 0.3, "K_scaling": 0.4, "seed": 7}))
+    args = cli.build_parser().parse_args(["nest", "--config", str(config), "--seed", "9"])
+    params = cli.resolve_parameters(args)
+    assert (params["N_scaling"], params["K_scaling"], params["seed"]) == (0.3, 0.4, 9)
+
+
+def test_existing_results_are_kept(capsys, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "spikes.pkl").write_bytes(b"earlier result")
+    code, err = run_cli(capsys, "nest", "--out", str(out))
+    assert code == 2 and "--overwrite" in err
+    assert (out / "spikes.pkl").read_bytes() == b"earlier result"
+
+
+def test_missing_simulator_names_the_package(monkeypatch):
+    monkeypatch.setitem(sys.modules, "nest", None)  # makes "import nest" fail
+    with pytest.raises(backends.BackendError, match="pip install nest-simulator"):
+        backends.get("nest").import_simulator()
+
+
+def test_memory_estimate_refuses_what_does_not_fit():
+    params = cli.resolve_parameters(cli.build_parser().parse_args(
+        ["brian2", "--n-scaling", "1", "--k-scaling", "1"]))
+    with pytest.raises(backends.BackendError, match="needs about"):
+        simulation.check_run("brian2", params, None, memory_limit=8e9)
+
+
+def test_default_run_end_to_end_on_nest(tmp_path):
+    """The CLI at a tiny scale writes every output, and Neo reads the spikes back."""
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "run", "main.py"), "nest", "--n-scaling", "0.02",
+         "--k-scaling", "0.05", "--t-presim", "100", "--t-sim", "200", "--record-v", "2",
+         "--out", str(out)], capture_output=True, text=True, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "mean rate (1/s)" in proc.stdout and "L6I" in proc.stdout
+    for name in ("parameters.json", "metadata.json", "timings.json", "rates.json",
+                 "spikes.pkl", "raster.png", "rates_boxplot.png"):
+        assert (out / name).stat().st_size > 0, name
+    metadata = json.loads((out / "metadata.json").read_text())
+    assert metadata["versions"]["nest"].startswith("3.") and metadata["versions"]["PyNN"]
+    timings = json.loads((out / "timings.json").read_text())
+    assert timings["peak_rss_bytes"] > 1e7 and timings["simulate"] > 0
+    block = storage.read_block(str(out))
+    trains = block.segments[0].spiketrains
+    assert len(trains) == sum(metadata["num_neurons"].values())
+    by_pop = storage.spikes_by_population(block)
+    assert set(by_pop) == set(metadata["num_neurons"])
+    assert all(len(by_pop[p]) == n for p, n in metadata["num_neurons"].items())
+    indices = sorted(t.annotations["index"] for t in trains if t.annotations["population"] == "L4E")
+    assert indices == list(range(metadata["num_neurons"]["L4E"]))
+    assert len(block.segments[0].analogsignals) == 8  # v of 2 neurons per population
+    # refusing to overwrite, then overwriting on request
+    again = subprocess.run([sys.executable, os.path.join(ROOT, "run", "main.py"), "nest",
+                            "--out", str(out)], capture_output=True, text=True)
+    assert again.returncode == 2 and "--overwrite" in again.stderr
