@@ -77,13 +77,19 @@ def dc_compensation(full_synapses, full_num_neurons, weights_full_pA, full_rates
     return 1e-3 * tau_syn_ms * (1.0 - np.sqrt(K_scaling)) * mean_input
 
 
-def derive(params):
+def derive(params, background_fraction=None):
     """All derived quantities for a resolved parameter dict, as a dict of arrays.
+
+    ``background_fraction`` (array of 8, default all 1) is the part of each
+    population's external (cortico-cortical) input that stays background, for
+    models that replace the rest with input from other areas: the DC background
+    and the Poisson rate per source are multiplied by it (``bg_rate_hz`` in the
+    result), so mean and variance of the background scale with it.
 
     Keys: ``num_neurons``, ``num_synapses`` [t, s], ``weights_pA`` [t, s] (means,
     signed), ``weight_sd_pA`` [t, s], ``delay_mean_ms`` [s], ``delay_sd_ms`` [s],
-    ``K_ext`` (scaled in-degrees), ``psc_ext_pA``, ``poisson_rate_hz`` (per
-    neuron, Poisson background), ``dc_pA`` (DC per neuron, background and
+    ``K_ext`` (scaled in-degrees), ``psc_ext_pA``, ``bg_rate_hz`` (per source and
+    population), ``poisson_rate_hz`` (total per neuron, Poisson background), ``dc_pA`` (DC per neuron, background and
     compensation), ``thalamic_synapses``, ``thalamic_weight_pA``.
     """
     N_s, K_s = params["N_scaling"], params["K_scaling"]
@@ -93,7 +99,12 @@ def derive(params):
     weights_full = weight_matrix(psc_ext, params["g"], params["PSP_L23E_from_L4E_factor"])
     full_syn = synapse_counts(params["conn_probs"], full_n, full_n)
 
-    K_ext_full = np.asarray(params["K_ext"], dtype=float)
+    fraction = np.ones(len(POPULATIONS)) if background_fraction is None else \
+        np.asarray(background_fraction, dtype=float)
+    if np.any(fraction < 0) or np.any(fraction > 1):
+        raise ValueError(f"background fractions must be in [0, 1], got {fraction}")
+    # the kept background acts as fraction * K_ext inputs at bg_rate
+    K_ext_full = np.asarray(params["K_ext"], dtype=float) * fraction
     if params["background"] == "dc":
         dc = dc_background(params["bg_rate_hz"], K_ext_full, psc_ext, params["tau_syn_ms"])
     else:
@@ -105,7 +116,7 @@ def derive(params):
                               params["tau_syn_ms"], K_s)
 
     weights = weights_full / np.sqrt(K_s)
-    K_ext = np.round(K_ext_full * K_s).astype(int)
+    K_ext = np.round(np.asarray(params["K_ext"], dtype=float) * K_s).astype(int)
 
     delay_mean = np.where(EXCITATORY, params["delay_exc_mean_ms"], params["delay_inh_mean_ms"])
 
@@ -120,7 +131,8 @@ def derive(params):
         "delay_sd_ms": delay_mean * params["delay_rel_sd"],
         "psc_ext_pA": psc_ext / np.sqrt(K_s),
         "K_ext": K_ext,
-        "poisson_rate_hz": (K_ext * params["bg_rate_hz"]).astype(float),
+        "bg_rate_hz": params["bg_rate_hz"] * fraction,
+        "poisson_rate_hz": K_ext * params["bg_rate_hz"] * fraction,
         "dc_pA": dc,
         "thalamic_synapses": np.round(th_full * N_s * K_s).astype(np.int64),
         "thalamic_weight_pA": params["thalamic_PSP_mV"] * psc_unit / np.sqrt(K_s),

@@ -38,19 +38,28 @@ class Microcircuit:
         PyNN's generic per-target path (slow; for comparisons).
     verbose : bool
         Print progress of each build step.
+    background_fraction : dict, optional
+        Population name -> fraction in [0, 1] of its external input that stays
+        background (default 1 for all). Multi-area models replace the rest by
+        input from other areas; see ``pd14_pynn.areas``.
 
     After :meth:`build`: ``populations`` (dict name -> Population),
     ``projections`` (dict (target, source) -> Projection), ``assembly``
     (all 8 populations), ``derived`` (the numbers used), ``timings``.
     """
 
-    def __init__(self, sim, params, label="", fast=True, verbose=True):
+    def __init__(self, sim, params, label="", fast=True, verbose=True, background_fraction=None):
         self.sim = sim
         self.params = params
         self.label = label
         self.fast = fast
         self.verbose = verbose
-        self.derived = derive_module.derive(params)
+        unknown = set(background_fraction or {}) - set(POPULATIONS)
+        if unknown:
+            raise ValueError(f"unknown populations in background_fraction: {sorted(unknown)}")
+        self.background_fraction = np.array(
+            [(background_fraction or {}).get(name, 1.0) for name in POPULATIONS])
+        self.derived = derive_module.derive(params, self.background_fraction)
         self.populations = {}
         self.projections = {}
         self.background = {}
@@ -111,18 +120,16 @@ class Microcircuit:
             self.populations[pop_name] = pop
         self.assembly = sim.Assembly(*self.populations.values(), label=self.label or "PD14")
 
-    def create_background(self, populations=None, rate_factor=None):
+    def create_background(self):
         """Poisson background input (if ``background == "poisson"``).
 
-        ``rate_factor`` (dict name -> fraction kept, default 1) lets a
-        multi-area model keep only part of the background of a population.
+        (With DC background, the DC is part of each neuron's ``i_offset``.)
         """
         if self.params["background"] != "poisson":
             return
         d = self.derived
-        for pop_name in populations or POPULATIONS:
-            i = POPULATIONS.index(pop_name)
-            rate = self.params["bg_rate_hz"] * (rate_factor or {}).get(pop_name, 1.0)
+        for i, pop_name in enumerate(POPULATIONS):
+            rate = d["bg_rate_hz"][i]
             if rate <= 0 or d["K_ext"][i] == 0:
                 continue
             self.background[pop_name] = poisson_background(

@@ -103,3 +103,17 @@ def test_thalamic_synapses_scale_with_n_and_k():
     k = np.log(1 - 0.0983) / np.log(1 - 1 / (21915 * 902))
     assert full[POPULATIONS.index("L4E")] == round(k)
     np.testing.assert_allclose(half, full * 0.25, atol=1)
+
+
+def test_background_fraction_scales_background_only():
+    p_dc = parameters.resolve({"N_scaling": 1, "K_scaling": 0.5, "background": "dc"})
+    full, half = derive.derive(p_dc), derive.derive(p_dc, background_fraction=[0.5] + [1.0] * 7)
+    bg = derive.dc_background(8.0, 1600, derive.psc_per_psp(250, 10, 0.5) * 0.15, 0.5)
+    # only L23E changes, by half its DC background; the K-scaling compensation stays
+    assert full["dc_pA"][0] - half["dc_pA"][0] == pytest.approx(bg / 2)
+    np.testing.assert_array_equal(full["dc_pA"][1:], half["dc_pA"][1:])
+    p_po = parameters.resolve({"background": "poisson"})
+    d = derive.derive(p_po, background_fraction=[0.25] * 8)
+    np.testing.assert_allclose(d["poisson_rate_hz"], derive.derive(p_po)["poisson_rate_hz"] * 0.25)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        derive.derive(p_po, background_fraction=[1.5] * 8)
