@@ -45,6 +45,10 @@ def setup(sim, params, n_synapses):
     return {"codegen_target": brian2.prefs.codegen.target, "brian2_seed": int(params["seed"])}
 
 
+def finish_build(sim):
+    """Nothing to finalise before the first run."""
+
+
 def versions():
     import brian2
     return {"brian2": brian2.__version__}

@@ -36,6 +36,10 @@ def setup(sim, params, n_synapses):
     return {"native_rng_baseseed": int(params["seed"])}
 
 
+def finish_build(sim):
+    """Nothing to finalise before the first run."""
+
+
 def versions():
     import neuron
     return {"neuron": neuron.__version__}

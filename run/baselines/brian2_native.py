@@ -1,0 +1,81 @@
+"""The microcircuit in bare Brian2: the baseline pd14-pynn on Brian2 is compared with.
+
+Written from the model description: one NeuronGroup of LIF neurons with
+exponential synaptic currents (population subgroups), one Synapses object for
+all recurrent connections (sources, targets, weights and delays drawn with numpy,
+as pd14_pynn does), PoissonInput per population (or DC), Cython code generation.
+"""
+
+import brian2 as b2
+import numpy as np
+
+from common import Clock, parse, write
+from pd14_pynn.connectivity import ProjectionSpec, draw_connections, seed_sequence
+from pd14_pynn.parameters import POPULATIONS
+
+params, d, args = parse(__doc__)
+clock = Clock()
+b2.prefs.codegen.target = "cython"
+b2.defaultclock.dt = params["resolution_ms"] * b2.ms
+b2.seed(params["seed"])
+clock.lap("setup")
+
+sizes = d["num_neurons"].astype(int)
+offsets = np.concatenate([[0], np.cumsum(sizes)])
+equations = """
+dv/dt = (E_L - v) / tau_m + (I_syn + I_dc) / C_m : volt (unless refractory)
+dI_syn/dt = -I_syn / tau_syn : amp
+I_dc : amp
+"""
+namespace = {"E_L": params["E_L_mV"] * b2.mV, "tau_m": params["tau_m_ms"] * b2.ms,
+             "C_m": params["C_m_pF"] * b2.pF, "tau_syn": params["tau_syn_ms"] * b2.ms,
+             "V_th": params["V_th_mV"] * b2.mV, "V_reset": params["V_reset_mV"] * b2.mV}
+neurons = b2.NeuronGroup(int(sizes.sum()), equations, threshold="v > V_th", reset="v = V_reset",
+                         refractory=params["t_ref_ms"] * b2.ms, method="exact",
+                         namespace=namespace)
+rng = np.random.default_rng(np.random.SeedSequence(seed_sequence(params["seed"], "V0")))
+v0 = np.concatenate([rng.normal(params["V0_mean_optimized_mV"][i], params["V0_std_optimized_mV"][i],
+                                sizes[i]) for i in range(len(sizes))])
+neurons.v = v0 * b2.mV
+neurons.I_dc = np.repeat(d["dc_pA"], sizes) * b2.pA
+groups = [neurons[offsets[i]:offsets[i + 1]] for i in range(len(sizes))]
+spikes = b2.SpikeMonitor(neurons)
+network = b2.Network(neurons, spikes)
+clock.lap("create")
+
+synapses = b2.Synapses(neurons, neurons, "w : amp", on_pre="I_syn_post += w",
+                       namespace=namespace)
+all_i, all_j, all_w, all_d = [], [], [], []
+for t, target in enumerate(POPULATIONS):
+    for s, source in enumerate(POPULATIONS):
+        n = int(d["num_synapses"][t, s])
+        if n == 0:
+            continue
+        spec = ProjectionSpec(n, float(d["weights_pA"][t, s]), float(d["weight_sd_pA"][t, s]),
+                              float(d["delay_mean_ms"][s]), float(d["delay_sd_ms"][s]),
+                              params["resolution_ms"], seed_sequence(params["seed"], "native", t, s))
+        src, tgt, weights, dl = draw_connections(spec, sizes[s], sizes[t])
+        all_i.append(src + offsets[s])
+        all_j.append(tgt + offsets[t])
+        all_w.append(weights)
+        all_d.append(dl)
+synapses.connect(i=np.concatenate(all_i), j=np.concatenate(all_j))
+synapses.w_ = np.concatenate(all_w) * 1e-12
+synapses.delay_ = np.concatenate(all_d) * 1e-3
+del all_i, all_j, all_w, all_d
+network.add(synapses)
+if params["background"] == "poisson":
+    for i, group in enumerate(groups):
+        network.add(b2.PoissonInput(group, "I_syn", N=int(d["K_ext"][i]),
+                                    rate=params["bg_rate_hz"] * b2.Hz,
+                                    weight=f"{float(d['psc_ext_pA']) * 1e-12}*amp"))
+clock.lap("connect")
+
+network.run(params["t_presim_ms"] * b2.ms)
+clock.lap("presimulate")
+n_before = np.bincount(np.asarray(spikes.i[:]), minlength=int(sizes.sum()))
+network.run(params["t_sim_ms"] * b2.ms)
+clock.lap("simulate")
+counts = np.bincount(np.asarray(spikes.i[:]), minlength=int(sizes.sum())) - n_before
+write(args.out, clock, params, [int(counts[offsets[i]:offsets[i + 1]].sum()) for i in range(len(sizes))],
+      {"num_connections": int(len(synapses)), "brian2": b2.__version__})

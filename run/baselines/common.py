@@ -1,0 +1,59 @@
+"""Command line and result file shared by the native baselines.
+
+A baseline is the model written directly against one simulator (no PyNN), from
+the model description, with the numbers of ``pd14_pynn.derive``. Each runs in
+its own process and writes one JSON file of phase timings, so that
+``run/benchmark.py`` can compare it with pd14-pynn on equal terms.
+"""
+
+import argparse
+import json
+import resource
+import time
+
+from pd14_pynn import derive, parameters
+
+
+def parse(description):
+    """Parse baseline options; returns (params, derived, args)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--n-scaling", type=float, default=0.1)
+    parser.add_argument("--k-scaling", type=float, default=0.1)
+    parser.add_argument("--bg", choices=("poisson", "dc"), default="poisson")
+    parser.add_argument("--t-sim", type=float, default=1000.0)
+    parser.add_argument("--t-presim", type=float, default=500.0)
+    parser.add_argument("--seed", type=int, default=55)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", required=True, help="JSON file of timings")
+    args = parser.parse_args()
+    params = parameters.resolve({"N_scaling": args.n_scaling, "K_scaling": args.k_scaling,
+                                 "background": args.bg, "t_sim_ms": args.t_sim,
+                                 "t_presim_ms": args.t_presim, "seed": args.seed,
+                                 "threads": args.threads})
+    return params, derive.derive(params), args
+
+
+class Clock:
+    """Wall-clock seconds per named phase."""
+
+    def __init__(self):
+        self.timings = {}
+        self._t0 = time.perf_counter()
+
+    def lap(self, name):
+        now = time.perf_counter()
+        self.timings[name] = now - self._t0
+        self._t0 = now
+
+
+def write(path, clock, params, n_spikes_per_population, extra=None):
+    """Write timings, RTF, peak RSS and mean rates (1/s) of a baseline run."""
+    sizes = derive.derive(params)["num_neurons"]
+    result = dict(clock.timings)
+    result["rtf"] = result["simulate"] / (params["t_sim_ms"] * 1e-3)
+    result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    result["rates_hz"] = [n / size / (params["t_sim_ms"] * 1e-3)
+                          for n, size in zip(n_spikes_per_population, sizes)]
+    result.update(extra or {})
+    with open(path, "w") as handle:
+        json.dump(result, handle, indent=1)

@@ -1,0 +1,204 @@
+"""Distances between samples, the seed-to-seed baseline, and the verdicts.
+
+Two samples of one statistic (rates, CVs or CCs of one population) are compared
+by two distances between their distributions:
+
+* :func:`ks_distance` -- Kolmogorov-Smirnov statistic: the largest gap between the
+  two empirical CDFs (dimensionless, 0 to 1). The primary distance of the verdict.
+* :func:`earth_movers_distance` -- the earth mover's (Wasserstein-1) distance: how
+  far, on average, probability mass must move to turn one distribution into the
+  other, in the unit of the statistic (1/s for rates). Reported as a second view.
+* :func:`compare_samples` -- both, with sizes and the KS p-value.
+
+From one pair of runs to a judgement:
+
+* :func:`run_distances` -- every population and statistic of two runs.
+* :func:`seed_baseline` -- distances between runs of one simulator that differ only
+  in the seed, over all pairs: their maximum is the band, their mean is reported.
+* :func:`cross_distances` -- distances between the runs of two simulators, over all
+  pairs (mean and maximum).
+* :func:`judge` -- one verdict per cell: "pass" if the mean cross-simulator KS
+  distance is within the band, "fail" if above, "n/a" if a sample is empty.
+* :func:`overall_verdict` -- "fail" if any cell fails, else "pass" (or "n/a").
+
+Statistics are dicts ``{(area, population): {"rate": array, "cv": array, "cc": array}}``
+as returned by :func:`validation.statistics.population_statistics`. Cells are
+``{(area, population): {statistic: dict}}``.
+
+The KS p-value is reported but is not the verdict: its test assumes independent
+values, but the correlation coefficients of pairs that share a neuron are not
+independent; and two seeds of one simulator are two different networks, so even
+their samples are not draws from one distribution. The seed-to-seed band, not a
+p-value, says how large a difference is expected.
+"""
+
+import itertools
+
+import numpy as np
+from scipy.stats import ks_2samp, wasserstein_distance
+
+PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "n/a"
+
+
+def _clean(sample):
+    return np.asarray(sample, dtype=float).reshape(-1)
+
+
+def ks_distance(sample_a, sample_b):
+    """Two-sample Kolmogorov-Smirnov statistic (dimensionless, in [0, 1]); NaN if a sample is empty."""
+    a, b = _clean(sample_a), _clean(sample_b)
+    if a.size == 0 or b.size == 0:
+        return float("nan")
+    return float(ks_2samp(a, b).statistic)
+
+
+def earth_movers_distance(sample_a, sample_b):
+    """Earth mover's distance (unit of the samples, e.g. 1/s); NaN if a sample is empty."""
+    a, b = _clean(sample_a), _clean(sample_b)
+    if a.size == 0 or b.size == 0:
+        return float("nan")
+    return float(wasserstein_distance(a, b))
+
+
+def compare_samples(sample_a, sample_b):
+    """``{"ks", "emd", "ks_pvalue", "n_a", "n_b"}`` of two samples (NaN where a sample is empty).
+
+    ``ks_pvalue`` assumes independent values; see the module docstring for why it
+    is only informative here.
+    """
+    a, b = _clean(sample_a), _clean(sample_b)
+    empty = a.size == 0 or b.size == 0
+    return {
+        "ks": ks_distance(a, b),
+        "emd": earth_movers_distance(a, b),
+        "ks_pvalue": float("nan") if empty else float(ks_2samp(a, b).pvalue),
+        "n_a": int(a.size),
+        "n_b": int(b.size),
+    }
+
+
+def _shared_keys(stats_list):
+    # populations present in every run, in the order of the first run
+    first = list(stats_list[0])
+    return [key for key in first if all(key in stats for stats in stats_list[1:])]
+
+
+def _statistic_names(stats_list, key):
+    names = list(stats_list[0][key])
+    return [name for name in names if all(name in stats[key] for stats in stats_list[1:])]
+
+
+def run_distances(stats_a, stats_b):
+    """:func:`compare_samples` for every population and statistic present in both runs."""
+    return {key: {name: compare_samples(stats_a[key][name], stats_b[key][name])
+                  for name in _statistic_names([stats_a, stats_b], key)}
+            for key in _shared_keys([stats_a, stats_b])}
+
+
+def _summarise_pairs(pair_tables, key, name):
+    """Mean and max of KS and EMD over run pairs; NaN if any pair had an empty sample."""
+    ks = np.array([table[key][name]["ks"] for table in pair_tables])
+    emd = np.array([table[key][name]["emd"] for table in pair_tables])
+    pvalues = np.array([table[key][name]["ks_pvalue"] for table in pair_tables])
+    sizes = sorted({n for table in pair_tables
+                    for n in (table[key][name]["n_a"], table[key][name]["n_b"])})
+    # one empty sample makes the whole cell undecidable rather than judged on fewer pairs
+    complete = bool(np.all(np.isfinite(ks)))
+    nan = float("nan")
+    return {
+        "ks_mean": float(ks.mean()) if complete else nan,
+        "ks_max": float(ks.max()) if complete else nan,
+        "emd_mean": float(emd.mean()) if complete else nan,
+        "emd_max": float(emd.max()) if complete else nan,
+        "ks_pvalue_min": float(pvalues.min()) if complete else nan,
+        "n_pairs": len(pair_tables),
+        "sample_sizes": [min(sizes), max(sizes)] if sizes else [0, 0],
+    }
+
+
+def _pairwise_summary(pairs):
+    tables = [run_distances(a, b) for a, b in pairs]
+    stats_list = [s for pair in pairs for s in pair]
+    return {key: {name: _summarise_pairs(tables, key, name)
+                  for name in _statistic_names(stats_list, key)}
+            for key in _shared_keys(stats_list)}
+
+
+def seed_baseline(stats_list):
+    """Seed-to-seed distances of runs of one simulator, over all pairs of runs.
+
+    ``stats_list``: the statistics of >= 2 runs that differ only in the seed.
+    Returns cells with ``ks_mean``, ``ks_max`` (the band of the KS verdict),
+    ``emd_mean``, ``emd_max``, ``ks_pvalue_min``, ``n_pairs`` and
+    ``sample_sizes`` ([smallest, largest]); distances are NaN where a run has
+    an empty sample.
+    """
+    if len(stats_list) < 2:
+        raise ValueError(f"a seed-to-seed baseline needs >= 2 runs, got {len(stats_list)}")
+    return _pairwise_summary(list(itertools.combinations(stats_list, 2)))
+
+
+def cross_distances(stats_list_a, stats_list_b):
+    """Distances between every run of one simulator and every run of another.
+
+    Returns cells like :func:`seed_baseline`, over the ``len(a) * len(b)`` pairs.
+    """
+    if not stats_list_a or not stats_list_b:
+        raise ValueError("cross_distances needs at least one run on each side")
+    return _pairwise_summary(list(itertools.product(stats_list_a, stats_list_b)))
+
+
+def verdict(distance, band):
+    """"pass" if ``distance <= band``, "fail" if above, "n/a" if either is NaN."""
+    if not (np.isfinite(distance) and np.isfinite(band)):
+        return NOT_APPLICABLE
+    return PASS if distance <= band else FAIL
+
+
+def judge(cross, baseline):
+    """Verdict cells: cross-simulator distances against the seed-to-seed band.
+
+    For every population and statistic in both: the mean cross KS distance
+    (``ks``) against the baseline's maximum (``band_ks``) gives ``verdict``; the
+    mean cross EMD (``emd``) against ``band_emd`` gives ``emd_verdict``,
+    reported beside it. Baseline means, pair counts, sample sizes and the
+    smallest KS p-value are carried along.
+    """
+    cells = {}
+    for key in cross:
+        if key not in baseline:
+            continue
+        cells[key] = {}
+        for name, distances in cross[key].items():
+            if name not in baseline[key]:
+                continue
+            band = baseline[key][name]
+            cells[key][name] = {
+                "ks": distances["ks_mean"], "ks_max": distances["ks_max"],
+                "emd": distances["emd_mean"], "emd_max": distances["emd_max"],
+                "ks_pvalue_min": distances["ks_pvalue_min"],
+                "n_pairs": distances["n_pairs"], "sample_sizes": distances["sample_sizes"],
+                "band_ks": band["ks_max"], "band_ks_mean": band["ks_mean"],
+                "band_emd": band["emd_max"], "band_emd_mean": band["emd_mean"],
+                "band_n_pairs": band["n_pairs"],
+                "verdict": verdict(distances["ks_mean"], band["ks_max"]),
+                "emd_verdict": verdict(distances["emd_mean"], band["emd_max"]),
+            }
+    return cells
+
+
+def count_verdicts(cells, field="verdict"):
+    """``{"pass": n, "fail": n, "n/a": n}`` over all cells."""
+    counts = {PASS: 0, FAIL: 0, NOT_APPLICABLE: 0}
+    for per_statistic in cells.values():
+        for cell in per_statistic.values():
+            counts[cell[field]] += 1
+    return counts
+
+
+def overall_verdict(cells, field="verdict"):
+    """"fail" if any cell fails; else "pass" if any passes; else "n/a"."""
+    counts = count_verdicts(cells, field)
+    if counts[FAIL]:
+        return FAIL
+    return PASS if counts[PASS] else NOT_APPLICABLE

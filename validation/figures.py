@@ -1,0 +1,151 @@
+"""Figures of the validation report; the only module of the package that imports matplotlib.
+
+* :func:`simulator_colours` -- one fixed colour per simulator.
+* :func:`raster_snippet` -- a small raster of one run.
+* :func:`rate_boxplots` -- per-neuron rates, one box per run, one panel per population.
+* :func:`ecdf_grid` -- empirical CDFs of one statistic, one line per run, one panel per
+  population.
+* :func:`linestyles` -- line styles that tell apart the runs of one simulator.
+
+Every function writes one PNG and returns its path. Matplotlib runs with the Agg
+backend, so the report can be built on machines without a display.
+"""
+
+import math
+
+import numpy as np
+
+_KNOWN_COLOURS = {"nest": "#1f77b4", "neuron": "#2ca02c", "brian2": "#d62728"}
+_OTHER_COLOURS = ("#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f")
+_LINESTYLES = ("-", "--", ":", "-.")
+_DPI = 100
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def simulator_colours(simulators):
+    """``{simulator: colour}``: fixed colours for nest, neuron and brian2, others in turn."""
+    others = iter(_OTHER_COLOURS * (1 + len(simulators) // len(_OTHER_COLOURS)))
+    return {sim: _KNOWN_COLOURS.get(sim) or next(others) for sim in simulators}
+
+
+def _panel_grid(plt, n_panels, width=3.0, height=2.4):
+    n_cols = min(4, n_panels)
+    n_rows = math.ceil(n_panels / n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(width * n_cols, height * n_rows),
+                             squeeze=False)
+    for ax in axes.flat[n_panels:]:
+        ax.set_visible(False)
+    return fig, axes.flat
+
+
+def _save(plt, fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=_DPI)
+    plt.close(fig)
+    return path
+
+
+def raster_snippet(spikes, path, t_start, t_stop, colour="k", title=""):
+    """Raster of ``spikes`` (``{population: [spike times in ms, ...]}``) in ``[t_start, t_stop)`` ms.
+
+    Populations are drawn top to bottom in the given order, every given train
+    on its own row; pass only the few neurons per population to show.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4.0, 3.4))
+    row, ticks = 0, []
+    for name, trains in reversed(list(spikes.items())):
+        for i, times in enumerate(trains):
+            times = np.asarray(times, dtype=float)
+            shown = times[(times >= t_start) & (times < t_stop)]
+            ax.plot(shown, np.full(shown.size, row + i), "|", ms=2.5, color=colour)
+        ticks.append((row + len(trains) / 2, name))
+        row += len(trains) + 3
+    ax.set_yticks([position for position, _ in ticks], [name for _, name in ticks],
+                  fontsize=7)
+    ax.set_xlim(t_start, t_stop)
+    ax.set_ylim(-2, row)
+    ax.set_xlabel("time (ms)", fontsize=8)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.set_title(title, fontsize=9)
+    return _save(plt, fig, path)
+
+
+def rate_boxplots(rates, run_names, run_colours, path):
+    """Box plots of per-neuron rates (1/s): one panel per population, one box per run.
+
+    ``rates``: ``{population: [array per run]}``, runs in the order of
+    ``run_names`` and ``run_colours``.
+    """
+    plt = _pyplot()
+    fig, axes = _panel_grid(plt, len(rates), height=2.6)
+    for ax, (name, per_run) in zip(axes, rates.items()):
+        box = ax.boxplot(list(per_run), patch_artist=True, showmeans=True,
+                         flierprops={"markersize": 1.5},
+                         meanprops={"markersize": 4, "markerfacecolor": "white"})
+        for patch, colour in zip(box["boxes"], run_colours):
+            patch.set_facecolor(colour)
+            patch.set_alpha(0.55)
+        ax.set_xticks(range(1, len(run_names) + 1), run_names, rotation=35, ha="right",
+                      fontsize=6)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.set_title(name, fontsize=9)
+        ax.set_ylabel("rate (1/s)", fontsize=7)
+    fig.suptitle("time-averaged rate per neuron (box: quartiles, triangle: mean)", fontsize=10)
+    return _save(plt, fig, path)
+
+
+def ecdf_grid(samples, run_names, run_colours, run_linestyles, xlabel, path, title=""):
+    """Empirical CDFs of one statistic: one panel per population, one step line per run.
+
+    ``samples``: ``{population: [array per run]}``. ``run_linestyles`` tell apart
+    runs of one simulator (which share a colour). A run with an empty sample
+    draws no line and is named in its panel, so a missing line is not mistaken
+    for one hidden under another.
+    """
+    from matplotlib.lines import Line2D
+    plt = _pyplot()
+    fig, axes = _panel_grid(plt, len(samples))
+    for ax, (name, per_run) in zip(axes, samples.items()):
+        empty = []
+        for sample, run_name, colour, style in zip(per_run, run_names, run_colours,
+                                                   run_linestyles):
+            values = np.sort(np.asarray(sample, dtype=float))
+            if values.size == 0:
+                empty.append(run_name)
+                continue
+            fraction = np.arange(1, values.size + 1) / values.size
+            ax.step(np.concatenate([[values[0]], values]), np.concatenate([[0.0], fraction]),
+                    where="post", color=colour, ls=style, lw=1.1)
+        if empty:
+            ax.text(0.02, 0.97, "no values:\n" + "\n".join(empty), transform=ax.transAxes,
+                    va="top", fontsize=6, color="0.35")
+        ax.set_title(name, fontsize=9)
+        ax.set_ylim(0, 1.02)
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel(xlabel, fontsize=7)
+    handles = [Line2D([], [], color=colour, ls=style, lw=1.1)
+               for colour, style in zip(run_colours, run_linestyles)]
+    fig.legend(handles, list(run_names), loc="lower center", ncol=min(6, len(run_names)),
+               fontsize=7, frameon=False)
+    fig.suptitle(title or f"empirical CDF: {xlabel}", fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.savefig(path, dpi=_DPI)
+    plt.close(fig)
+    return path
+
+
+def linestyles(run_simulators):
+    """A line style per run that tells apart the runs of one simulator (same colour)."""
+    seen, styles = {}, []
+    for simulator in run_simulators:
+        count = seen.get(simulator, 0)
+        styles.append(_LINESTYLES[count % len(_LINESTYLES)])
+        seen[simulator] = count + 1
+    return styles

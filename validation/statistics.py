@@ -1,0 +1,247 @@
+"""Per-population spiking statistics of a run, computed with Elephant.
+
+The three statistics of the PD14 cross-simulator validation, each a sample (one
+value per neuron or per pair of neurons) in a window ``[t_start, t_stop)``:
+
+* :func:`firing_rates` -- time-averaged rate of every neuron (1/s), silent ones included.
+* :func:`cv_isi` -- coefficient of variation of the inter-spike intervals of every
+  neuron with at least ``min_spikes`` (3) spikes in the window.
+* :func:`pairwise_correlations` -- Pearson correlation coefficients of spike counts
+  in 2 ms bins between all pairs of up to 250 randomly chosen neurons.
+
+Putting it together:
+
+* :func:`group_by_population` -- the spike trains of a Neo block per (area, population).
+* :func:`analysis_window` -- the default window: after the presimulation.
+* :func:`population_statistics` -- all three samples for every population of a block.
+* :func:`run_statistics` -- the same, read from a run folder.
+* :func:`restrict` -- spike trains cut to a half-open window.
+
+Times are in ms: ``t_start``/``t_stop``/``bin_size`` accept a
+``quantities.Quantity`` or a plain number (taken as ms). Samples are plain numpy
+arrays and never contain NaN.
+"""
+
+import os
+import warnings
+import zlib
+
+import neo
+import numpy as np
+import quantities as pq
+from elephant.conversion import BinnedSpikeTrain
+from elephant.spike_train_correlation import correlation_coefficient
+from elephant.statistics import cv, isi, mean_firing_rate
+
+from pd14_pynn import storage
+from pd14_pynn.parameters import POPULATIONS
+
+#: names of the statistics, in report order
+STATISTICS = ("rate", "cv", "cc")
+#: axis labels of the statistics, with units
+LABELS = {
+    "rate": "firing rate (1/s)",
+    "cv": "CV of inter-spike intervals",
+    "cc": "spike-count correlation coefficient (2 ms bins)",
+}
+
+DEFAULT_BIN_SIZE_MS = 2.0
+DEFAULT_N_NEURONS_CC = 250
+DEFAULT_MIN_SPIKES_CV = 3
+
+
+def _to_ms(value):
+    """A time as a float in ms (``value``: Quantity, or a number meaning ms)."""
+    if isinstance(value, pq.Quantity):
+        return float(value.rescale(pq.ms).magnitude)
+    return float(value)
+
+
+def _times_ms(train):
+    if isinstance(train, pq.Quantity):
+        return np.asarray(train.rescale(pq.ms).magnitude, dtype=float)
+    return np.asarray(train, dtype=float)
+
+
+def restrict(spiketrains, t_start, t_stop):
+    """Copies of ``spiketrains`` with only the spikes in ``[t_start, t_stop)`` (ms).
+
+    The copies are ``neo.SpikeTrain``\\ s with exactly these bounds, so Elephant
+    takes the window length from them. Elephant's own ``t_stop`` arguments count
+    a spike at ``t_stop``; the half-open window does not, so that consecutive
+    windows never count a spike twice.
+
+    ``spiketrains``: ``neo.SpikeTrain``\\ s, or arrays of spike times in ms.
+    A ``neo.SpikeTrain`` whose recorded span does not cover the window raises
+    ``ValueError``: time that was not recorded must not be read as silence.
+    """
+    t_start, t_stop = _to_ms(t_start), _to_ms(t_stop)
+    if not t_stop > t_start:
+        raise ValueError(f"empty window: t_start {t_start} ms >= t_stop {t_stop} ms")
+    windowed = []
+    for train in spiketrains:
+        if isinstance(train, neo.SpikeTrain):
+            recorded = (_to_ms(train.t_start), _to_ms(train.t_stop))
+            if t_start < recorded[0] or t_stop > recorded[1]:
+                raise ValueError(
+                    f"window [{t_start}, {t_stop}) ms is outside the recorded span "
+                    f"[{recorded[0]}, {recorded[1]}] ms")
+        times = _times_ms(train)
+        kept = times[(times >= t_start) & (times < t_stop)]
+        windowed.append(neo.SpikeTrain(kept, units=pq.ms, t_start=t_start * pq.ms,
+                                       t_stop=t_stop * pq.ms))
+    return windowed
+
+
+def firing_rates(spiketrains, t_start, t_stop):
+    """Time-averaged firing rate (1/s) of every spike train over ``[t_start, t_stop)``.
+
+    Silent neurons count, with rate 0. ``elephant.statistics.mean_firing_rate``
+    refuses an empty train when given explicit bounds, so it is called on
+    trains already cut to the window (its count-over-duration path, which takes
+    empty trains), and its result, in 1/ms for ms trains, is converted to 1/s.
+    """
+    rates = [mean_firing_rate(train).rescale(pq.Hz).magnitude
+             for train in restrict(spiketrains, t_start, t_stop)]
+    return np.asarray(rates, dtype=float).reshape(-1)
+
+
+def cv_isi(spiketrains, t_start, t_stop, min_spikes=DEFAULT_MIN_SPIKES_CV):
+    """CV (std / mean, dimensionless) of the inter-spike intervals in ``[t_start, t_stop)``.
+
+    Only neurons with at least ``min_spikes`` spikes in the window contribute
+    (the default 3 gives at least two intervals); the result has one value per
+    such neuron, so it may be shorter than ``spiketrains`` or empty.
+    """
+    if min_spikes < 3:
+        raise ValueError(f"min_spikes must be >= 3 (two intervals), got {min_spikes}")
+    values = [cv(isi(train).magnitude)
+              for train in restrict(spiketrains, t_start, t_stop) if len(train) >= min_spikes]
+    return np.asarray(values, dtype=float).reshape(-1)
+
+
+def pairwise_correlations(spiketrains, t_start, t_stop, bin_size=DEFAULT_BIN_SIZE_MS,
+                          n_neurons=DEFAULT_N_NEURONS_CC, rng=None):
+    """Correlation coefficients (dimensionless) of binned spike counts of neuron pairs.
+
+    Up to ``n_neurons`` trains are drawn without replacement with ``rng`` (a
+    ``numpy.random.Generator``; required when there are more trains than
+    ``n_neurons``), binned with ``bin_size`` (ms) over ``[t_start, t_stop)``, and
+    the Pearson coefficient of every pair is taken (upper triangle, no diagonal).
+    A window that is not a multiple of ``bin_size`` loses its last partial bin.
+    Pairs with a neuron that has no spike in the binned window have no defined
+    coefficient (zero variance); they are dropped, so the sample holds no NaN and
+    has at most ``n * (n - 1) / 2`` values.
+    """
+    t_start, t_stop, bin_size = _to_ms(t_start), _to_ms(t_stop), _to_ms(bin_size)
+    trains = list(spiketrains)
+    if len(trains) > n_neurons:
+        if rng is None:
+            raise ValueError(f"{len(trains)} trains > n_neurons={n_neurons}: pass a seeded "
+                             f"numpy Generator as rng to choose the sample")
+        chosen = np.sort(rng.choice(len(trains), size=n_neurons, replace=False))
+        trains = [trains[i] for i in chosen]
+    # round() first so that 300.0 / 2.0 computed as 149.99999999 still gives 150 bins
+    n_bins = int(np.floor(np.round((t_stop - t_start) / bin_size, 9)))
+    if len(trains) < 2 or n_bins < 2:
+        return np.array([], dtype=float)
+    t_stop_binned = t_start + n_bins * bin_size
+    # cut at the last full bin edge: Elephant would discard (and warn about) spikes there
+    windowed = restrict(trains, t_start, t_stop_binned)
+    binned = BinnedSpikeTrain(windowed, bin_size=bin_size * pq.ms, t_start=t_start * pq.ms,
+                              t_stop=t_stop_binned * pq.ms)
+    with warnings.catch_warnings():
+        # silent neurons divide by a zero standard deviation; their NaNs are dropped below
+        warnings.filterwarnings("ignore", message="invalid value encountered",
+                                category=RuntimeWarning)
+        warnings.filterwarnings("ignore", message="Detected empty spike trains",
+                                category=UserWarning)
+        matrix = correlation_coefficient(binned)
+    upper = matrix[np.triu_indices(len(windowed), k=1)]
+    return upper[np.isfinite(upper)]
+
+
+def _population_order(key):
+    area, population = key
+    rank = POPULATIONS.index(population) if population in POPULATIONS else len(POPULATIONS)
+    return rank, population
+
+
+def group_by_population(block):
+    """``{(area, population): [neo.SpikeTrain, ...]}`` of a run's block, ordered by ``index``.
+
+    Areas keep the order in which they appear in the block ("" for a single
+    circuit); within an area, populations follow L23E, L23I, ... L6I.
+    """
+    groups, areas = {}, []
+    for train in block.segments[0].spiketrains:
+        area = train.annotations.get("area") or ""
+        if area not in areas:
+            areas.append(area)
+        key = (area, train.annotations["population"])
+        groups.setdefault(key, []).append(train)
+    ordered = sorted(groups, key=lambda k: (areas.index(k[0]), _population_order(k)))
+    return {key: sorted(groups[key], key=lambda t: int(t.annotations["index"]))
+            for key in ordered}
+
+
+def population_key(key):
+    """A population's name as text: ``"L23E"``, or ``"area/L23E"`` in a multi-area run."""
+    area, population = key
+    return f"{area}/{population}" if area else population
+
+
+def analysis_window(block, t_sim_ms=None):
+    """Default window ``(t_start, t_stop)`` in ms: after the presimulation.
+
+    ``t_start`` is the block annotation ``t_presim_ms``; ``t_stop`` is
+    ``t_start + t_sim_ms`` when given, else the end of the recording.
+    """
+    t_start = float(block.annotations.get("t_presim_ms", 0.0))
+    if t_sim_ms is not None:
+        return t_start, t_start + float(t_sim_ms)
+    t_stop = max(_to_ms(train.t_stop) for train in block.segments[0].spiketrains)
+    return t_start, t_stop
+
+
+def _sample_rng(seed, key):
+    # one generator per population, keyed by its name, so the chosen neurons do
+    # not depend on which other populations or areas the block holds
+    return np.random.default_rng([int(seed), zlib.crc32(population_key(key).encode())])
+
+
+def population_statistics(block, t_start=None, t_stop=None, bin_size=DEFAULT_BIN_SIZE_MS,
+                          n_neurons_cc=DEFAULT_N_NEURONS_CC, seed=0):
+    """Rates (1/s), CVs and CCs of every population of a Neo block.
+
+    Returns ``{(area, population): {"rate": array, "cv": array, "cc": array}}``.
+    The window defaults to :func:`analysis_window` (``t_start``, ``t_stop`` in ms
+    or as Quantities); ``bin_size`` (ms) and ``n_neurons_cc`` set the correlation
+    sample, whose neurons are drawn with a generator seeded by ``seed`` and the
+    population name.
+    """
+    default = analysis_window(block)
+    t_start = default[0] if t_start is None else _to_ms(t_start)
+    t_stop = default[1] if t_stop is None else _to_ms(t_stop)
+    result = {}
+    for key, trains in group_by_population(block).items():
+        result[key] = {
+            "rate": firing_rates(trains, t_start, t_stop),
+            "cv": cv_isi(trains, t_start, t_stop),
+            "cc": pairwise_correlations(trains, t_start, t_stop, bin_size=bin_size,
+                                        n_neurons=n_neurons_cc, rng=_sample_rng(seed, key)),
+        }
+    return result
+
+
+def run_statistics(run_dir, t_start=None, t_stop=None, **options):
+    """:func:`population_statistics` of a run folder written by ``run/main.py``.
+
+    The default window is ``[t_presim_ms, t_presim_ms + t_sim_ms)`` from the
+    run's ``parameters.json``; ``options`` go to :func:`population_statistics`.
+    """
+    block = storage.read_block(run_dir)
+    params = storage.read_json(os.path.join(run_dir, "parameters.json"))
+    default = analysis_window(block, params["t_sim_ms"])
+    return population_statistics(block, default[0] if t_start is None else t_start,
+                                 default[1] if t_stop is None else t_stop, **options)
