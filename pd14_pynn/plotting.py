@@ -61,3 +61,35 @@ def rate_boxplot(rates, path, title=""):
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def area_rate_bars(rates, path, reference=None, title=""):
+    """Grouped bar chart of mean rates (1/s): one group per population, one bar per area.
+
+    ``rates``: dict area -> dict population -> mean rate (1/s); ``reference``
+    (optional): dict population -> rate (1/s), drawn as a black tick over each
+    group (e.g. the full-scale reference rates).
+    """
+    plt = _pyplot()
+    areas = list(rates)
+    names = [n for n in POPULATIONS if any(n in rates[a] for a in areas)]
+    x = np.arange(len(names))
+    width = 0.8 / max(len(areas), 1)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    colours = plt.get_cmap("tab10")
+    for k, area in enumerate(areas):
+        values = [rates[area].get(n, np.nan) for n in names]
+        ax.bar(x - 0.4 + (k + 0.5) * width, values, width, label=area, color=colours(k % 10))
+    if reference:
+        ref = [reference.get(n, np.nan) for n in names]
+        ax.hlines(ref, x - 0.45, x + 0.45, colors="k", linewidth=1.5,
+                  label="reference (full scale)")
+    ax.set_xticks(x, names)
+    ax.set_ylabel("mean firing rate (1/s)")
+    # below the axes, so the legend never hides a bar
+    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08),
+              ncol=len(areas) + bool(reference))
+    ax.set_title(title or "mean rate per area and population")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

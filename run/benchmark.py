@@ -103,6 +103,9 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                         help="NEST threads, the same for both (default: cores)")
     parser.add_argument("--repetitions", type=int, default=1)
+    parser.add_argument("--warmup", action="store_true",
+                        help="run each implementation once first, untimed (Brian2 compiles "
+                             "its code on the first run of a new network)")
     parser.add_argument("--out", default=os.path.join("results", "benchmark"))
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
@@ -111,6 +114,9 @@ def main(argv=None):
         for simulator in args.simulators:
             for scale in args.scales:
                 runs = {"pd14": [], "native": []}
+                if args.warmup:
+                    run_pd14(simulator, scale, args, workdir)
+                    run_native(simulator, scale, args, workdir)
                 for rep in range(args.repetitions):
                     order = ("pd14", "native") if rep % 2 == 0 else ("native", "pd14")
                     for impl in order:

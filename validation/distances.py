@@ -19,7 +19,9 @@ From one pair of runs to a judgement:
   pairs (mean and maximum).
 * :func:`judge` -- one verdict per cell: "pass" if the mean cross-simulator KS
   distance is within the band, "fail" if above, "n/a" if a sample is empty.
-* :func:`overall_verdict` -- "fail" if any cell fails, else "pass" (or "n/a").
+* :func:`count_verdicts`, :func:`overall_verdict` -- over all cells: "fail" if any
+  cell fails, else "pass" (or "n/a" if no cell could be decided).
+* :func:`combine_verdicts` -- the same rule over several verdicts (e.g. simulator pairs).
 
 Statistics are dicts ``{(area, population): {"rate": array, "cv": array, "cc": array}}``
 as returned by :func:`validation.statistics.population_statistics`. Cells are
@@ -45,7 +47,7 @@ def _clean(sample):
 
 
 def ks_distance(sample_a, sample_b):
-    """Two-sample Kolmogorov-Smirnov statistic (dimensionless, in [0, 1]); NaN if a sample is empty."""
+    """Two-sample Kolmogorov-Smirnov statistic (dimensionless, 0 to 1); NaN if a sample is empty."""
     a, b = _clean(sample_a), _clean(sample_b)
     if a.size == 0 or b.size == 0:
         return float("nan")
@@ -196,9 +198,15 @@ def count_verdicts(cells, field="verdict"):
     return counts
 
 
-def overall_verdict(cells, field="verdict"):
-    """"fail" if any cell fails; else "pass" if any passes; else "n/a"."""
-    counts = count_verdicts(cells, field)
-    if counts[FAIL]:
+def combine_verdicts(verdicts):
+    """"fail" if any verdict is "fail"; else "pass" if any is "pass"; else "n/a"."""
+    verdicts = list(verdicts)
+    if FAIL in verdicts:
         return FAIL
-    return PASS if counts[PASS] else NOT_APPLICABLE
+    return PASS if PASS in verdicts else NOT_APPLICABLE
+
+
+def overall_verdict(cells, field="verdict"):
+    """:func:`combine_verdicts` over all cells (``field``: "verdict" or "emd_verdict")."""
+    return combine_verdicts(cell[field] for per_statistic in cells.values()
+                            for cell in per_statistic.values())

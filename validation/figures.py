@@ -52,7 +52,7 @@ def _save(plt, fig, path):
 
 
 def raster_snippet(spikes, path, t_start, t_stop, colour="k", title=""):
-    """Raster of ``spikes`` (``{population: [spike times in ms, ...]}``) in ``[t_start, t_stop)`` ms.
+    """Raster of ``spikes`` (``{population: [spike times, ms]}``) in ``[t_start, t_stop)`` (ms).
 
     Populations are drawn top to bottom in the given order, every given train
     on its own row; pass only the few neurons per population to show.

@@ -117,7 +117,10 @@ def read_run(path):
 
 
 def group_by_simulator(runs, reference_sim=None):
-    """``{simulator: [Run, ...]}``, runs sorted by seed; ``reference_sim`` first, the rest by name."""
+    """``{simulator: [Run, ...]}``, runs sorted by seed.
+
+    ``reference_sim`` comes first, the other simulators by name.
+    """
     groups = {}
     for run in runs:
         groups.setdefault(run.simulator, []).append(run)
@@ -137,7 +140,7 @@ def parameter_differences(runs):
 
 
 def check_comparable(runs):
-    """Raise :class:`RunFolderError` unless the runs simulate one model with distinct seeds per simulator.
+    """Raise :class:`RunFolderError` unless the runs are one model, seeds distinct per simulator.
 
     Two runs of one simulator with one seed would put a seed-to-seed distance of
     (near) zero into the baseline wherever the simulator is deterministic, a band

@@ -1,0 +1,538 @@
+"""Multi-area models: several PD14 microcircuits in one PyNN network.
+
+An *area* is a :class:`~pd14_pynn.network.Microcircuit` with its own label
+("V1", "V2", ...), its own parameter overrides and its own random streams.
+*Inter-area connections* are fixed-total-number projections from a population
+of one area to a population of another, made with the same connector (and so
+the same per-simulator fast paths) as the recurrent projections. Part of the
+receiving population's external (background) input is replaced by the
+inter-area input, so that the mean input of its neurons stays the same.
+
+* :class:`MultiAreaModel` -- declare areas and connections, build, record, collect.
+* :class:`InterAreaConnection` -- one declared connection, in full-scale numbers.
+* :func:`mean_input_pA` -- mean current of K Poisson inputs (the formula of the rule).
+* :func:`background_mean_pA` -- mean current of a population's full background.
+* :func:`kept_background_fraction` -- the rule, before clipping to [0, 1].
+* :func:`connection_spec` -- the :class:`~pd14_pynn.connectivity.ProjectionSpec`
+  of a connection in the scaled network.
+* :func:`scaling_compensation_pA` -- DC restoring the mean lost by K-scaling.
+
+**The background rule.** A target population receives inter-area inputs c with
+full-scale in-degree K_c (per target neuron), mean PSC amplitude w_c (pA) and
+assumed source rate r_c (1/s; by default the source population's full-scale
+reference rate, ``full_mean_rates_hz``). Its background (K_ext inputs of weight
+w_ext at bg_rate) keeps the fraction
+
+    fraction = 1 - sum_c (K_c w_c r_c) / (K_ext w_ext bg_rate)
+
+so that the mean input tau_s (sum_c K_c w_c r_c + fraction K_ext w_ext bg_rate)
+equals that of the full background. All quantities are full-scale (K_ext and
+w_ext unscaled), so the fraction does not depend on ``K_scaling``. A fraction
+below 0 (inter-area input alone above the background) is an error unless
+``on_excess="clip"``; above 1 (net inhibitory inter-area input) it is clipped
+to 1 with a warning, since background cannot be added.
+
+**Scaling.** In an area with ``K_scaling`` = k, a connection has in-degree k K_c
+(``n_synapses = round(k K_c N_target)``, N_target the scaled population size)
+and weight w_c / sqrt(k), like the recurrent connections: the input variance is
+kept and the mean drops by (1 - sqrt(k)) tau_s K_c w_c r_c, which is added to
+the target neurons' DC, as the model does for its recurrent and background input
+(remark 3 of the description).
+
+**Seeds.** Every area uses the model's master seed unless given its own; an
+area's streams differ from another's through its label. Inter-area connections
+draw from ``seed_sequence(master_seed, "inter-area", source_area,
+source_population, target_area, target_population)``.
+
+Nothing here imports a simulator: the PyNN module ``sim`` is passed in.
+"""
+
+import dataclasses
+import time
+import types
+import warnings
+
+import numpy as np
+
+from . import derive as derive_module
+from . import parameters as parameters_module
+from .connectivity import ProjectionSpec, seed_sequence
+from .connectors import FixedTotalNumberNormal
+from .network import Microcircuit
+from .parameters import POPULATIONS
+
+# parameters of the whole simulation, not of one area: an area may not override them
+SIMULATION_KEYS = ("resolution_ms", "t_presim_ms", "t_sim_ms", "threads")
+ON_EXCESS = ("error", "clip")
+
+
+@dataclasses.dataclass(frozen=True)
+class InterAreaConnection:
+    """One inter-area connection, in full-scale numbers.
+
+    ``indegree``: inputs per target neuron at full scale; ``weight_pA``: mean
+    PSC amplitude at full scale (negative for inhibitory sources);
+    ``delay_mean_ms``, ``delay_sd_ms``: normal delays (redrawn below one time
+    step, rounded to the grid); ``source_rate_hz``: the source rate assumed by
+    the background rule and the K-scaling compensation; ``replace_background``:
+    whether this input replaces part of the target's background.
+    """
+    source_area: str
+    source_population: str
+    target_area: str
+    target_population: str
+    indegree: float
+    weight_pA: float
+    delay_mean_ms: float
+    delay_sd_ms: float
+    source_rate_hz: float
+    replace_background: bool = True
+
+    @property
+    def key(self):
+        """``(source_area, source_population, target_area, target_population)``."""
+        return (self.source_area, self.source_population, self.target_area,
+                self.target_population)
+
+    @property
+    def label(self):
+        """Projection label, e.g. ``"V2_L4E<-V1_L23E"`` (as the recurrent ones)."""
+        return (f"{self.target_area}_{self.target_population}<-"
+                f"{self.source_area}_{self.source_population}")
+
+
+def mean_input_pA(indegree, weight_pA, rate_hz, tau_syn_ms):
+    """Mean current (pA) of ``indegree`` Poisson inputs of ``rate_hz`` (1/s).
+
+    Each input spike is an exponential PSC of amplitude ``weight_pA`` and time
+    constant ``tau_syn_ms``, whose integral is weight x tau_s; the mean current
+    is K w r tau_s.
+    """
+    return 1e-3 * tau_syn_ms * indegree * weight_pA * rate_hz
+
+
+def full_scale_psc_pA(params, psp_mV):
+    """PSC amplitude (pA, full scale) giving a PSP peak of ``psp_mV`` in these neurons."""
+    return psp_mV * derive_module.psc_per_psp(params["C_m_pF"], params["tau_m_ms"],
+                                              params["tau_syn_ms"])
+
+
+def background_mean_pA(params, population):
+    """Mean current (pA) of the full background of ``population``: K_ext w_ext bg_rate tau_s.
+
+    Full-scale numbers (K_ext and w_ext unscaled), so the result does not
+    depend on ``K_scaling`` or on the background type (Poisson or DC).
+    """
+    i = POPULATIONS.index(population)
+    return mean_input_pA(params["K_ext"][i], full_scale_psc_pA(params, params["PSP_exc_mean_mV"]),
+                         params["bg_rate_hz"], params["tau_syn_ms"])
+
+
+def kept_background_fraction(params, population, inter_area_mean_pA):
+    """The background rule: 1 - (inter-area mean input) / (background mean input).
+
+    ``params``: the target area's resolved parameters; ``inter_area_mean_pA``:
+    the summed :func:`mean_input_pA` of the inter-area inputs that replace
+    background (full scale). Not clipped: below 0 the inter-area input alone
+    exceeds the background, above 1 it is net inhibitory.
+    """
+    return 1.0 - inter_area_mean_pA / background_mean_pA(params, population)
+
+
+def connection_mean_pA(connection, target_params):
+    """Full-scale mean input (pA) of an inter-area connection to one target neuron."""
+    return mean_input_pA(connection.indegree, connection.weight_pA, connection.source_rate_hz,
+                         target_params["tau_syn_ms"])
+
+
+def scaling_compensation_pA(connection, target_params):
+    """DC (pA) restoring the mean input a connection loses by ``K_scaling`` = k.
+
+    In-degree k K and weight w / sqrt(k) keep the variance; the mean falls by
+    (1 - sqrt(k)) K w r tau_s.
+    """
+    k = target_params["K_scaling"]
+    return (1.0 - np.sqrt(k)) * connection_mean_pA(connection, target_params)
+
+
+def connection_spec(connection, target_params, target_size, master_seed):
+    """The :class:`ProjectionSpec` of ``connection`` in the scaled network.
+
+    ``target_params``: the target area's resolved parameters (its ``K_scaling``,
+    ``PSP_rel_sd`` and ``resolution_ms`` apply); ``target_size``: the scaled
+    size of the target population. Synapses: round(K_scaling x indegree x
+    target_size); weight mean weight_pA / sqrt(K_scaling), sd ``PSP_rel_sd``
+    times its magnitude.
+    """
+    k = target_params["K_scaling"]
+    weight = connection.weight_pA / np.sqrt(k)
+    return ProjectionSpec(
+        n_synapses=int(np.round(connection.indegree * k * target_size)),
+        weight_mean_pA=float(weight),
+        weight_sd_pA=float(abs(weight) * target_params["PSP_rel_sd"]),
+        delay_mean_ms=float(connection.delay_mean_ms),
+        delay_sd_ms=float(connection.delay_sd_ms),
+        resolution_ms=target_params["resolution_ms"],
+        seed=seed_sequence(master_seed, "inter-area", *connection.key))
+
+
+def recorded_variables(population):
+    """Names of the variables recorded from at least one neuron of a PyNN population."""
+    # PyNN 0.13 keys its recorder by Variable(name, location, label), older versions by name
+    return {getattr(variable, "name", variable)
+            for variable, ids in population.recorder.recorded.items() if ids}
+
+
+def _say(message):
+    print(message, flush=True)
+
+
+class MultiAreaModel:
+    """Several microcircuits (areas) and the connections between them, in one PyNN network.
+
+    Parameters
+    ----------
+    sim : module
+        A PyNN backend. It must be ``setup()`` before :meth:`build`; declaring
+        areas and connections does not touch it (so :meth:`total_synapses` can
+        be passed to the backend's ``setup``).
+    params : dict, optional
+        Resolved base parameters (:func:`pd14_pynn.parameters.resolve`) shared by
+        all areas; default: the model defaults. Their ``seed`` is the master seed.
+    fast : bool
+        Use the backends' fast connection paths (default).
+    verbose : bool
+        Print build progress.
+    on_excess : {"error", "clip"}
+        What to do when the inter-area input of a population exceeds its whole
+        background: raise ``ValueError`` (default), or warn and keep no
+        background.
+
+    Use: :meth:`add_area` for each area, :meth:`add_connection` for each
+    inter-area connection, then :meth:`build`. Afterwards ``model["V1"]`` is
+    the area's Microcircuit, ``model["V1"]["L23E"]`` or
+    ``model.population("V1", "L23E")`` a population, ``projections`` the
+    inter-area projections by connection key, ``assembly`` all populations.
+    """
+
+    def __init__(self, sim, params=None, fast=True, verbose=True, on_excess="error"):
+        if on_excess not in ON_EXCESS:
+            raise ValueError(f"on_excess must be one of {ON_EXCESS}, got {on_excess!r}")
+        self.sim = sim
+        self.params = parameters_module.resolve(base=params)
+        self.fast = fast
+        self.verbose = verbose
+        self.on_excess = on_excess
+        self.area_params = {}     # label -> resolved parameters, in declaration order
+        self.connections = []     # InterAreaConnection, in declaration order
+        self.areas = {}           # label -> Microcircuit (after build)
+        self.projections = {}     # connection key -> PyNN Projection (after build)
+        self.specs = {}           # connection key -> ProjectionSpec (after build)
+        self.assembly = None
+        self.timings = {}
+
+    # --- declaring --------------------------------------------------------
+    def add_area(self, label, overrides=None, seed=None):
+        """Declare an area; returns its resolved parameters.
+
+        ``overrides`` (dict) are applied to the base parameters with
+        :func:`~pd14_pynn.parameters.resolve` (e.g. ``{"K_ext": [...],
+        "bg_rate_hz": 6.0}``); keys of the whole simulation
+        (``SIMULATION_KEYS``) are refused. ``seed`` sets the area's own seed
+        (default: the master seed, so areas differ through their labels only).
+        """
+        self._check_not_built()
+        if not isinstance(label, str) or not label or "/" in label:
+            raise ValueError(f"an area label must be a non-empty string without '/', "
+                             f"got {label!r}")
+        if label in self.area_params:
+            raise ValueError(f"area {label!r} is already declared")
+        refused = sorted(set(overrides or {}) & set(SIMULATION_KEYS))
+        if refused:
+            raise ValueError(f"{', '.join(refused)} apply to the whole simulation; set them "
+                             f"in the base parameters, not for area {label!r}")
+        params = parameters_module.resolve(overrides, base=self.params)
+        if seed is not None:
+            params = parameters_module.resolve({"seed": seed}, base=params)
+        self.area_params[label] = params
+        return params
+
+    def add_connection(self, source_area, source_population, target_area, target_population,
+                       indegree, weight_pA=None, psp_mV=None, delay_mean_ms=None,
+                       delay_sd_ms=None, source_rate_hz=None, replace_background=True):
+        """Declare an inter-area connection; returns the :class:`InterAreaConnection`.
+
+        ``indegree``: inputs per target neuron at full scale (scaled by the target
+        area's ``K_scaling`` when built). Weight: ``weight_pA`` (PSC amplitude)
+        or ``psp_mV`` (PSP peak, converted with the target's neuron parameters),
+        at full scale, with the sign of the source (Dale's law); default the
+        model's excitatory PSP (``PSP_exc_mean_mV``), times ``g`` for an
+        inhibitory source. Delays (ms): default the excitatory ones of the target
+        area (``delay_exc_mean_ms``; sd = mean x ``delay_rel_sd``).
+        ``source_rate_hz`` (1/s): the source rate assumed by the background rule;
+        default the source population's ``full_mean_rates_hz``.
+        ``replace_background``: reduce the target's background by this input's
+        mean (default) or add it on top.
+        """
+        self._check_not_built()
+        for area in (source_area, target_area):
+            if area not in self.area_params:
+                raise ValueError(f"unknown area {area!r}; declare it with add_area first")
+        for population in (source_population, target_population):
+            if population not in POPULATIONS:
+                raise ValueError(f"unknown population {population!r}; one of {POPULATIONS}")
+        if source_area == target_area:
+            raise ValueError("source and target area are the same; recurrent connections "
+                             "belong to the microcircuit")
+        key = (source_area, source_population, target_area, target_population)
+        if any(c.key == key for c in self.connections):
+            raise ValueError(f"connection {key} is already declared (one projection per "
+                             f"pair of populations: they would share a random stream)")
+        if not indegree >= 0:
+            raise ValueError(f"indegree must be >= 0, got {indegree!r}")
+        target, source = self.area_params[target_area], self.area_params[source_area]
+        excitatory = source_population.endswith("E")
+        if weight_pA is not None and psp_mV is not None:
+            raise ValueError("give the weight as weight_pA or as psp_mV, not both")
+        if weight_pA is None:
+            if psp_mV is None:
+                psp_mV = target["PSP_exc_mean_mV"] * (1.0 if excitatory else target["g"])
+            weight_pA = full_scale_psc_pA(target, psp_mV)
+        if (excitatory and weight_pA < 0) or (not excitatory and weight_pA > 0):
+            raise ValueError(f"the weight of {source_area}/{source_population} must be "
+                             f"{'>= 0' if excitatory else '<= 0'} (Dale's law), got "
+                             f"{weight_pA:g} pA")
+        if delay_mean_ms is None:
+            delay_mean_ms = target["delay_exc_mean_ms"]
+        if delay_sd_ms is None:
+            delay_sd_ms = delay_mean_ms * target["delay_rel_sd"]
+        if not delay_mean_ms >= self.params["resolution_ms"] or not delay_sd_ms >= 0:
+            raise ValueError(f"delays need mean >= one time step and sd >= 0, got "
+                             f"{delay_mean_ms!r}, {delay_sd_ms!r} ms")
+        if source_rate_hz is None:
+            source_rate_hz = source["full_mean_rates_hz"][POPULATIONS.index(source_population)]
+        if not source_rate_hz >= 0:
+            raise ValueError(f"source_rate_hz must be >= 0, got {source_rate_hz!r}")
+        connection = InterAreaConnection(
+            source_area, source_population, target_area, target_population, float(indegree),
+            float(weight_pA), float(delay_mean_ms), float(delay_sd_ms), float(source_rate_hz),
+            bool(replace_background))
+        self.connections.append(connection)
+        return connection
+
+    # --- derived numbers (before build) ---------------------------------------
+    def inter_area_mean_pA(self):
+        """dict area -> array (8) of full-scale mean inter-area input (pA) replacing background."""
+        means = {label: np.zeros(len(POPULATIONS)) for label in self.area_params}
+        for c in self.connections:
+            if c.replace_background:
+                means[c.target_area][POPULATIONS.index(c.target_population)] += \
+                    connection_mean_pA(c, self.area_params[c.target_area])
+        return means
+
+    def background_fractions(self):
+        """dict area -> {population: fraction of background kept}, by the rule (module doc).
+
+        Raises ``ValueError`` (``on_excess="error"``) or warns and clips to 0
+        (``"clip"``) where the inter-area input exceeds the background; warns and
+        clips to 1 where it is net inhibitory.
+        """
+        fractions = {}
+        for label, inter in self.inter_area_mean_pA().items():
+            params = self.area_params[label]
+            fractions[label] = {}
+            for i, name in enumerate(POPULATIONS):
+                fraction = kept_background_fraction(params, name, inter[i])
+                background = background_mean_pA(params, name)
+                if fraction < 0:
+                    message = (f"the inter-area input to {label}/{name} (mean {inter[i]:.1f} pA "
+                               f"at full scale) exceeds its whole background ({background:.1f} "
+                               f"pA)")
+                    if self.on_excess == "error":
+                        raise ValueError(message + "; lower the in-degrees or weights, or use "
+                                                   "on_excess='clip' to keep no background")
+                    warnings.warn(message + "; no background is kept and the mean input "
+                                            "is higher than in the isolated area")
+                    fraction = 0.0
+                elif fraction > 1:
+                    warnings.warn(f"the inter-area input to {label}/{name} is net inhibitory "
+                                  f"({inter[i]:.1f} pA); the background stays complete and "
+                                  f"the mean input is lower than in the isolated area")
+                    fraction = 1.0
+                fractions[label][name] = float(fraction)
+        return fractions
+
+    def scaling_compensation_pA(self):
+        """dict area -> array (8): DC (pA) added for the K-scaling of inter-area input."""
+        dc = {label: np.zeros(len(POPULATIONS)) for label in self.area_params}
+        for c in self.connections:
+            dc[c.target_area][POPULATIONS.index(c.target_population)] += \
+                scaling_compensation_pA(c, self.area_params[c.target_area])
+        return dc
+
+    def connection_spec(self, connection):
+        """The ProjectionSpec of a declared connection (or of its key) in this model."""
+        if not isinstance(connection, InterAreaConnection):
+            connection = self._connection(connection)
+        target = self.area_params[connection.target_area]
+        size = derive_module.derive(target)["num_neurons"][
+            POPULATIONS.index(connection.target_population)]
+        return connection_spec(connection, target, size, self.params["seed"])
+
+    def total_synapses(self):
+        """Synapses the model will create: recurrent and thalamic of all areas, inter-area."""
+        total = 0
+        for params in self.area_params.values():
+            d = derive_module.derive(params)
+            total += int(d["num_synapses"].sum())
+            if params["thalamic_input"]:
+                total += int(d["thalamic_synapses"].sum())
+        return total + sum(self.connection_spec(c).n_synapses for c in self.connections)
+
+    # --- building -----------------------------------------------------------
+    def build(self, record_spikes=True):
+        """Build every area (background already reduced), then the inter-area projections.
+
+        ``record_spikes``: record the spikes of all populations (default);
+        ``False`` records none, then choose with :meth:`record`. Returns self.
+        """
+        self._check_not_built()
+        if not self.area_params:
+            raise ValueError("no areas declared; use add_area first")
+        # the background is created when an area is built, so every fraction
+        # must be known before the first area is
+        fractions = self.background_fractions()
+        compensation = self.scaling_compensation_pA()
+        for label, params in self.area_params.items():
+            t0 = time.perf_counter()
+            reduced = {n: f for n, f in fractions[label].items() if f != 1.0}
+            if self.verbose:
+                _say(f"Area {label}: background kept: " + (", ".join(
+                    f"{n} {f:.3f}" for n, f in reduced.items()) or "all"))
+            circuit = Microcircuit(self.sim, params, label=label, fast=self.fast,
+                                   verbose=self.verbose, background_fraction=fractions[label])
+            # the neurons' DC (i_offset) is read from ``derived`` when the
+            # populations are created, so the compensation must be in it now
+            circuit.derived["dc_pA"] = circuit.derived["dc_pA"] + compensation[label]
+            circuit.derived["inter_area_compensation_pA"] = compensation[label]
+            circuit.build(record_spikes=record_spikes)
+            self.areas[label] = circuit
+            self.timings[label] = dict(circuit.timings, total=time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        self.connect_areas()
+        self.timings["inter_area"] = time.perf_counter() - t0
+        self.assembly = self.sim.Assembly(
+            *[pop for circuit in self.areas.values() for pop in circuit.populations.values()],
+            label="multi-area")
+        return self
+
+    def connect_areas(self):
+        """Create the inter-area projections (called by :meth:`build`)."""
+        for c in self.connections:
+            spec = self.connection_spec(c)
+            self.specs[c.key] = spec
+            if spec.n_synapses == 0:
+                continue
+            t0 = time.perf_counter()
+            # as Microcircuit._projection, so the backends' fast paths apply
+            self.projections[c.key] = self.sim.Projection(
+                self.areas[c.source_area][c.source_population],
+                self.areas[c.target_area][c.target_population],
+                FixedTotalNumberNormal(spec, fast=self.fast),
+                self.sim.StaticSynapse(weight=spec.weight_mean_pA * 1e-3,
+                                       delay=spec.delay_mean_ms),
+                receptor_type=spec.receptor_type, label=c.label)
+            if self.verbose:
+                _say(f"  {c.source_area}/{c.source_population:>4} -> "
+                     f"{c.target_area}/{c.target_population:<4} {spec.n_synapses:>9,} synapses "
+                     f"{time.perf_counter() - t0:7.2f} s")
+
+    def record(self, populations=None, variables="spikes"):
+        """Record ``variables`` of a subset of populations.
+
+        ``populations``: None (all), an area label (all of that area), or an
+        iterable of ``"area/population"`` strings or ``(area, population)`` pairs.
+        """
+        for pop in self._select(populations):
+            pop.record(variables)
+
+    # --- access ---------------------------------------------------------------
+    def __getitem__(self, area):
+        if not self.areas:
+            raise KeyError(f"area {area!r}: the model is not built yet (call build())")
+        return self.areas[area]
+
+    def __iter__(self):
+        return iter(self.area_params)
+
+    def population(self, area, name):
+        """The PyNN Population ``name`` ("L23E", ...) of ``area`` (after build)."""
+        return self[area][name]
+
+    def expected_synapses(self):
+        """dict: area -> 8x8 recurrent counts [target, source]; connection key -> count."""
+        counts = {label: derive_module.derive(p)["num_synapses"]
+                  for label, p in self.area_params.items()}
+        counts.update({c.key: self.connection_spec(c).n_synapses for c in self.connections})
+        return counts
+
+    def as_dict(self):
+        """Everything that defines the model, as plain data (for a parameters file)."""
+        return {
+            "base": self.params,
+            "areas": self.area_params,
+            "connections": [dataclasses.asdict(c) for c in self.connections],
+            "background_fractions": self.background_fractions(),
+            "inter_area_compensation_pA": {label: dict(zip(POPULATIONS, dc)) for label, dc in
+                                           self.scaling_compensation_pA().items()},
+            "on_excess": self.on_excess,
+        }
+
+    # --- output ---------------------------------------------------------------
+    def collect_block(self, t_presim_ms=None, variables=("spikes",)):
+        """One Neo block with the recorded data of all areas.
+
+        Includes every population that records all of ``variables``. Each
+        SpikeTrain is annotated with ``area``, ``population`` and ``index``
+        (see :func:`pd14_pynn.simulation.collect_block`); read it back with
+        :func:`pd14_pynn.storage.spikes_by_population` (keys ``"area/population"``).
+        ``t_presim_ms`` (ms, default the base parameter) is stored as annotation.
+        """
+        from .simulation import collect_block
+        variables = (variables,) if isinstance(variables, str) else tuple(variables)
+        recorded = []
+        for label, circuit in self.areas.items():
+            pops = {name: pop for name, pop in circuit.populations.items()
+                    if set(variables) <= recorded_variables(pop)}
+            # collect_block needs only ``label`` and ``populations``
+            recorded.append(types.SimpleNamespace(label=label, populations=pops))
+        t_presim = self.params["t_presim_ms"] if t_presim_ms is None else t_presim_ms
+        block = collect_block(recorded, t_presim, variables)
+        block.name = "PD14 multi-area model"
+        block.annotations.update(areas=list(self.areas))
+        return block
+
+    # --- helpers --------------------------------------------------------------
+    def _check_not_built(self):
+        if self.areas:
+            raise RuntimeError("the model is already built; declare areas and connections "
+                               "before build()")
+
+    def _connection(self, key):
+        for c in self.connections:
+            if c.key == tuple(key):
+                return c
+        raise KeyError(f"no inter-area connection {tuple(key)}")
+
+    def _select(self, populations):
+        if populations is None:
+            return [pop for circuit in self.areas.values() for pop in circuit.populations.values()]
+        if isinstance(populations, str) and "/" not in populations:
+            return list(self[populations].populations.values())
+        if isinstance(populations, str):
+            populations = [populations]
+        selected = []
+        for item in populations:
+            area, name = item.split("/") if isinstance(item, str) else item
+            selected.append(self.population(area, name))
+        return selected
