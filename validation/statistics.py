@@ -12,6 +12,7 @@ value per neuron or per pair of neurons) in a window ``[t_start, t_stop)``:
 Putting it together:
 
 * :func:`group_by_population` -- the spike trains of a Neo block per (area, population).
+* :func:`population_key` -- that key as text: ``"L23E"`` or ``"area/L23E"``.
 * :func:`analysis_window` -- the default window: after the presimulation.
 * :func:`population_statistics` -- all three samples for every population of a block.
 * :func:`run_statistics` -- the same, read from a run folder.
