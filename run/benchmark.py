@@ -21,7 +21,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NATIVE = {"nest": "nest_native.py", "brian2": "brian2_native.py"}
+NATIVE = {"nest": "nest_native.py", "brian2": "brian2_native.py", "neuron": "neuron_native.py"}
 PHASES = ("create", "connect", "presimulate", "simulate")
 
 

@@ -3,6 +3,8 @@
     python run/main.py nest
     python run/main.py brian2 --n-scaling 0.2 --k-scaling 0.2 --bg dc --t-sim 10000
     python run/main.py --list-parameters
+    python run/main.py compare --simulators nest brian2 neuron --seeds 3 \
+        --n-scaling 0.2 --k-scaling 0.2 --bg dc --t-sim 10000 --out results/study
 
 Writes a run folder (parameters, metadata, Neo spikes, figures, timings); see
 docs/outputs.md. Every error in the arguments is reported before anything is
@@ -12,7 +14,9 @@ built or written.
 import argparse
 import json
 import os
+import subprocess
 import sys
+import time
 
 from pd14_pynn import backends, parameters, simulation, storage
 
@@ -28,7 +32,8 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="python run/main.py",
         description="Simulate the Potjans & Diesmann (2014) cortical microcircuit with PyNN.")
-    parser.add_argument("simulator", nargs="?", help="nest, neuron or brian2")
+    parser.add_argument("simulator", nargs="?",
+                        help="nest, neuron or brian2; or 'compare' to run a validation study")
     parser.add_argument("--n-scaling", type=float, help="fraction of neurons, in (0, 1] (default 0.1)")
     parser.add_argument("--k-scaling", type=float, help="fraction of in-degrees, in (0, 1] (default 0.1)")
     parser.add_argument("--bg", choices=("poisson", "dc"), help="background input (default poisson)")
@@ -48,7 +53,57 @@ def build_parser():
                         help="Neo file format of the spikes: .pkl (fast, default) or .nix (archival, slow: ~10 ms per neuron)")
     parser.add_argument("--list-parameters", action="store_true",
                         help="print every resolved parameter and exit")
+    study = parser.add_argument_group("validation study (python run/main.py compare ...)")
+    study.add_argument("--simulators", nargs="+", default=list(backends.NAMES),
+                       help="simulators to compare (default: all three)")
+    study.add_argument("--seeds", type=int, default=3,
+                       help="seeds per simulator: --seed, --seed+1, ... (default 3)")
+    study.add_argument("--reference-sim", default="nest",
+                       help="simulator whose seed-to-seed distances set the band (default nest)")
     return parser
+
+
+def compare(args, argv):
+    """Run every simulator and seed (one process each), then write the validation report."""
+    from validation.compare import build_report
+    from validation.runs import RunFolderError
+    out = args.out or os.path.join("results", "study")
+    for name in args.simulators:
+        backends.get(name)
+    if os.path.isdir(out) and os.listdir(out) and not args.overwrite:
+        raise storage.OutputExistsError(f"output folder {out!r} already holds results; "
+                                        f"choose another --out or pass --overwrite")
+    # the options of a single run, passed through unchanged
+    passthrough, skip = [], {"--simulators", "--seeds", "--reference-sim", "--out", "--seed"}
+    tokens = [token for token in argv if token != "compare"]
+    while tokens:
+        token = tokens.pop(0)
+        if token in skip:
+            while tokens and not tokens[0].startswith("--"):
+                tokens.pop(0)
+        else:
+            passthrough.append(token)
+    first_seed = args.seed if args.seed is not None else 55
+    run_dirs, started = [], time.perf_counter()
+    for name in args.simulators:
+        for seed in range(first_seed, first_seed + args.seeds):
+            run_dir = os.path.join(out, "runs", f"{name}_seed{seed}")
+            print(f"[{time.perf_counter() - started:7.0f} s] {name}, seed {seed} -> {run_dir}",
+                  flush=True)
+            cmd = [sys.executable, os.path.abspath(__file__), name, "--seed", str(seed),
+                   "--out", run_dir, *passthrough]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise RuntimeError(f"run failed ({' '.join(cmd)}):\n{proc.stderr[-2000:]}")
+            run_dirs.append(run_dir)
+    try:
+        summary = build_report(run_dirs, os.path.join(out, "report"),
+                               reference_sim=args.reference_sim, overwrite=args.overwrite)
+    except RunFolderError as err:
+        raise backends.BackendError(str(err))
+    print(f"Study done in {time.perf_counter() - started:.0f} s; report in "
+          f"{os.path.join(out, 'report', 'report.md')}")
+    return summary
 
 
 def resolve_parameters(args):
@@ -76,6 +131,9 @@ def main(argv=None):
             return 0
         if args.simulator is None:
             raise backends.BackendError("name a simulator: nest, neuron or brian2")
+        if args.simulator == "compare":
+            compare(args, argv if argv is not None else sys.argv[1:])
+            return 0
         out = args.out or os.path.join("results", parameters.run_label(args.simulator, params))
         simulation.check_run(args.simulator, params, out, args.overwrite)
         simulation.run(args.simulator, params, out, overwrite=args.overwrite,

@@ -103,3 +103,19 @@ def test_default_run_end_to_end_on_nest(tmp_path):
     again = subprocess.run([sys.executable, os.path.join(ROOT, "run", "main.py"), "nest",
                             "--out", str(out)], capture_output=True, text=True)
     assert again.returncode == 2 and "--overwrite" in again.stderr
+
+
+def test_compare_study_runs_seeds_and_writes_report(tmp_path):
+    """`main.py compare` runs each simulator and seed, then builds the validation report."""
+    out = tmp_path / "study"
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "run", "main.py"), "compare", "--simulators", "nest",
+         "--seeds", "2", "--n-scaling", "0.02", "--k-scaling", "0.05", "--t-presim", "100",
+         "--t-sim", "200", "--out", str(out)], capture_output=True, text=True, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["nest_seed55", "nest_seed56"]
+    seeds = [json.loads((out / "runs" / name / "parameters.json").read_text())["seed"]
+             for name in ("nest_seed55", "nest_seed56")]
+    assert seeds == [55, 56]
+    report = (out / "report" / "report.md").read_text()
+    assert "nest" in report and (out / "report" / "summary.json").exists()

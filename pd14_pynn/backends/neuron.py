@@ -4,10 +4,15 @@
   virtual environment's ``bin`` must be on ``PATH`` for that, so it is added.
 * Random numbers of the simulation (Poisson sources) are seeded with
   ``native_rng_baseseed``.
-* Connections use the generic path (numpy draw, then PyNN's per-target
-  ``_convergent_connect``): every synapse is a NEURON ``NetCon`` plus a PyNN
-  ``Connection`` object.
+* Connections: the projection is drawn with numpy (the same arrays as on
+  Brian2) and every synapse becomes one ``NetCon`` made with
+  ``ParallelContext.gid_connect``, without PyNN's per-synapse ``Connection``
+  object (a Python object with a ``__dict__``, several hundred bytes). The
+  projection keeps the NetCons and the index arrays, so ``len()`` and ``get()``
+  still work; ``get()`` reads weight and delay back from the NetCons.
 """
+
+import numpy as np
 
 import os
 import sys
@@ -21,12 +26,15 @@ BYTES_PER_NEURON = 60_000
 
 
 def import_simulator():
-    """Import pyNN.neuron, making sure nrnivmodl can be found."""
+    """Import pyNN.neuron, making sure nrnivmodl can be found; register the fast path."""
     bin_dir = os.path.dirname(sys.executable)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     require("neuron", PACKAGE, NAME)
-    return require("pyNN.neuron", "PyNN", NAME)
+    sim = require("pyNN.neuron", "PyNN", NAME)
+    from .. import connectors
+    connectors.register_fast_path(sim.simulator.__name__, connect_fixed_total_number)
+    return sim
 
 
 def setup(sim, params, n_synapses):
@@ -43,3 +51,67 @@ def finish_build(sim):
 def versions():
     import neuron
     return {"neuron": neuron.__version__}
+
+
+def connect_fixed_total_number(connector, projection):
+    """One NetCon per synapse, drawn with numpy; no PyNN Connection objects."""
+    sources, targets, weights_pA, delays_ms = connector.draw(projection)  # local targets only
+    order = np.argsort(targets, kind="stable")
+    sources, targets = sources[order], targets[order]
+    weights_nA, delays_ms = weights_pA[order] * 1e-3, delays_ms[order]
+    gid_connect = projection._simulator.state.parallel_context.gid_connect
+    pre_gids = np.asarray(projection.pre.all_cells, dtype=np.int64)
+    post_cells = projection.post.all_cells
+    receptor = projection.receptor_type
+    netcons = []
+    target_object, current = None, -1
+    for src, tgt, weight, delay in zip(sources.tolist(), targets.tolist(),
+                                       weights_nA.tolist(), delays_ms.tolist()):
+        if tgt != current:
+            target_object, current = getattr(post_cells[tgt]._cell, receptor), tgt
+        netcon = gid_connect(int(pre_gids[src]), target_object)
+        netcon.weight[0] = weight
+        netcon.delay = delay
+        netcons.append(netcon)
+    projection._netcons = netcons
+    projection._pre_index = sources
+    projection._post_index = targets
+    projection.__class__ = _native_projection_class(type(projection))
+
+
+class _Synapse:
+    """A read-only view of one NetCon, answering what PyNN asks a Connection."""
+    __slots__ = ("presynaptic_index", "postsynaptic_index", "_netcon")
+
+    def __init__(self, pre, post, netcon):
+        self.presynaptic_index, self.postsynaptic_index, self._netcon = pre, post, netcon
+
+    @property
+    def weight(self):
+        return self._netcon.weight[0]
+
+    @property
+    def delay(self):
+        return self._netcon.delay
+
+    def as_tuple(self, *names):
+        return tuple(getattr(self, name) for name in names)
+
+
+_NATIVE_CLASSES = {}
+
+
+def _native_projection_class(base):
+    if base not in _NATIVE_CLASSES:
+        class NativeProjection(base):
+            def __len__(self):
+                return len(self._netcons)
+
+            @property
+            def connections(self):
+                for pre, post, netcon in zip(self._pre_index.tolist(),
+                                             self._post_index.tolist(), self._netcons):
+                    yield _Synapse(pre, post, netcon)
+
+        _NATIVE_CLASSES[base] = NativeProjection
+    return _NATIVE_CLASSES[base]
