@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from . import backends, derive, parameters, storage
+from . import backends, derive, parallel, parameters, storage
 from .network import Microcircuit
 from .parameters import POPULATIONS
 
@@ -45,6 +45,7 @@ def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None):
     """
     parameters.validate(params)
     backend = backends.get(simulator)
+    parallel.check_launch(simulator)
     if simulator == "nest":
         n_syn = int(derive.derive(params)["num_synapses"].sum())
         backend.choose_threads(params, n_syn)
@@ -77,7 +78,7 @@ def _progress(done_ms, total_ms, started, label):
           f"{elapsed:7.1f} s  RTF {rtf:6.2f}", end=end, flush=True)
 
 
-def run_with_progress(sim, duration_ms, label, n_chunks=10):
+def run_with_progress(sim, duration_ms, label, n_chunks=10, show=True):
     """``sim.run`` in chunks (multiples of the time step), printing a progress bar."""
     if duration_ms <= 0:
         return 0.0
@@ -87,7 +88,8 @@ def run_with_progress(sim, duration_ms, label, n_chunks=10):
     started = time.perf_counter()
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         sim.run((hi - lo) * dt)
-        _progress(hi * dt, steps * dt, started, label)
+        if show:
+            _progress(hi * dt, steps * dt, started, label)
     return time.perf_counter() - started
 
 
@@ -120,16 +122,24 @@ def collect_block(circuits, t_presim_ms, variables=("spikes",)):
 
 def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         command_line=None, verbose=True):
-    """Run the model on ``simulator`` and write the run folder; returns a summary dict."""
-    say = print if verbose else (lambda *a, **k: None)
+    """Run the model on ``simulator`` and write the run folder; returns a summary dict.
+
+    Under mpirun (NEURON, or an MPI-enabled NEST) every rank builds and simulates
+    its share; rank 0 alone writes files, with spikes gathered from all ranks and
+    timings and peak memory reported per rank.
+    """
+    root = parallel.launcher_rank() == 0
+    say = print if verbose and root else (lambda *a, **k: None)
     backend = check_run(simulator, params, out_dir, overwrite)
+    parallel.barrier()  # every rank has checked the folder before rank 0 writes to it
     timings = {}
     t0 = time.perf_counter()
     sim = backend.import_simulator()
     timings["import"] = time.perf_counter() - t0
 
-    storage.prepare_run_folder(out_dir, overwrite=True)
-    storage.write_json(os.path.join(out_dir, "parameters.json"), params)
+    if root:
+        storage.prepare_run_folder(out_dir, overwrite=True)
+        storage.write_json(os.path.join(out_dir, "parameters.json"), params)
     derived = derive.derive(params)
     n_syn = int(derived["num_synapses"].sum())
 
@@ -144,11 +154,13 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         "num_synapses_total": n_syn, "num_synapses": derived["num_synapses"],
         "dc_pA": dict(zip(POPULATIONS, derived["dc_pA"])),
         "command_line": command_line or sys.argv,
+        "mpi_processes": parallel.launcher_size(),
     }
-    storage.write_json(os.path.join(out_dir, "metadata.json"), metadata)
+    if root:
+        storage.write_json(os.path.join(out_dir, "metadata.json"), metadata)
     say(f"{metadata['label']}: {simulator} {settings}")
 
-    circuit = Microcircuit(sim, params, verbose=verbose)
+    circuit = Microcircuit(sim, params, verbose=verbose and root)
     circuit.build()
     t0 = time.perf_counter()
     backend.finish_build(sim)
@@ -156,19 +168,27 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     timings.update(circuit.timings)
     t_presim, t_sim = params["t_presim_ms"], params["t_sim_ms"]
     say(f"Simulating {t_presim:g} ms presimulation + {t_sim:g} ms")
-    timings["presimulate"] = run_with_progress(sim, t_presim, "presimulate")
-    timings["simulate"] = run_with_progress(sim, t_sim, "simulate")
+    timings["presimulate"] = run_with_progress(sim, t_presim, "presimulate", show=root)
+    timings["simulate"] = run_with_progress(sim, t_sim, "simulate", show=root)
     timings["rtf"] = timings["simulate"] / (t_sim * 1e-3)
     # before collecting data: comparable with native baselines, which keep no copies
     timings["peak_rss_after_simulate_bytes"] = peak_rss_bytes()
 
     t0 = time.perf_counter()
     variables = ("spikes", "v") if params["record_v"] else ("spikes",)
-    block = collect_block([circuit], t_presim, variables)
+    block = collect_block([circuit], t_presim, variables)  # gathers from all ranks
     block.annotations.update(simulator=simulator, label=metadata["label"])
-    storage.write_block(block, os.path.join(out_dir, "spikes" + spike_format))
+    if root:
+        storage.write_block(block, os.path.join(out_dir, "spikes" + spike_format))
     timings["save"] = time.perf_counter() - t0
     timings["peak_rss_bytes"] = peak_rss_bytes()
+    per_rank = parallel.gather(dict(timings))
+    sim.end()
+    if not root:
+        return {"timings": timings, "out_dir": out_dir}
+    if len(per_rank) > 1:
+        timings["ranks"] = per_rank
+        timings["peak_rss_bytes_total"] = sum(t["peak_rss_bytes"] for t in per_rank)
     storage.write_json(os.path.join(out_dir, "timings.json"), timings)
 
     spikes = storage.spikes_by_population(block)
@@ -186,7 +206,6 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
                           f"{params['background']} background")
     plotting.rate_boxplot(rates, os.path.join(out_dir, "rates_boxplot.png"),
                           title=f"rates per neuron, {simulator}")
-    sim.end()
     if verbose:
         print_summary(summary, timings)
     return {"rates": summary, "timings": timings, "out_dir": out_dir}
@@ -200,3 +219,6 @@ def print_summary(summary, timings):
     phases = ("import", "setup", "create", "connect", "presimulate", "simulate", "save")
     print("\n" + "  ".join(f"{p} {timings[p]:.1f} s" for p in phases if p in timings)
           + f"  RTF {timings['rtf']:.2f}  peak RSS {timings['peak_rss_bytes'] / 1e9:.2f} GB")
+    for rank, row in enumerate(timings.get("ranks", ())):
+        print(f"  rank {rank}: connect {row['connect']:.1f} s  simulate {row['simulate']:.1f} s  "
+              f"peak RSS {row['peak_rss_bytes'] / 1e9:.2f} GB")

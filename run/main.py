@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from pd14_pynn import backends, parameters, simulation, storage
+from pd14_pynn import backends, parallel, parameters, simulation, storage
 
 # CLI option -> parameter key
 _OPTIONS = {
@@ -139,9 +139,11 @@ def main(argv=None):
         simulation.run(args.simulator, params, out, overwrite=args.overwrite,
                        spike_format=args.format, command_line=sys.argv)
     except (parameters.ParameterError, backends.BackendError, storage.OutputExistsError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        if parallel.launcher_rank() == 0:
+            print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"\nResults in {out}")
+    if parallel.launcher_rank() == 0:
+        print(f"\nResults in {out}")
     return 0
 
 

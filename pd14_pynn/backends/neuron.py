@@ -2,8 +2,11 @@
 
 * PyNN compiles its NMODL mechanisms with ``nrnivmodl`` on first import; the
   virtual environment's ``bin`` must be on ``PATH`` for that, so it is added.
-* Random numbers of the simulation (Poisson sources) are seeded with
-  ``native_rng_baseseed``.
+* Poisson background: one ``NetStim`` per neuron whose Random123 stream is
+  keyed by (seed, gid, circuit): the same trains whatever the number of MPI
+  ranks (PyNN's ``SpikeSourcePoisson`` seeds by rank). Thalamic sources still
+  use PyNN's ``SpikeSourcePoisson`` (``native_rng_baseseed`` = seed), so with
+  ``--thalamic`` spikes depend on the number of ranks.
 * Connections: the projection is drawn with numpy (the same arrays as on
   Brian2) and every synapse becomes one ``NetCon`` made with
   ``ParallelContext.gid_connect``, without PyNN's per-synapse ``Connection``
@@ -30,10 +33,15 @@ def import_simulator():
     bin_dir = os.path.dirname(sys.executable)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    from ..parallel import launcher_size
+    if launcher_size() > 1:
+        # NEURON joins MPI only if MPI is initialised before it is imported
+        require("mpi4py.MPI", "mpi4py", NAME)
     require("neuron", PACKAGE, NAME)
     sim = require("pyNN.neuron", "PyNN", NAME)
-    from .. import connectors
+    from .. import connectors, inputs
     connectors.register_fast_path(sim.simulator.__name__, connect_fixed_total_number)
+    inputs.register_poisson_background(sim.simulator.__name__, poisson_background)
     return sim
 
 
@@ -51,6 +59,14 @@ def finish_build(sim):
 def versions():
     import neuron
     return {"neuron": neuron.__version__}
+
+
+# NEURON's parallel spike exchange refuses a minimum delay that equals the time
+# step (one-step delays, 0.1 ms, exist in this model: "mindelay is 0 (or less
+# than dt)"). A nanosecond more is delivered in the same step by the fixed-step
+# method (events are delivered within half a step), so spikes do not change; it
+# is added with or without MPI so that results do not depend on the rank count.
+DELAY_EPSILON_MS = 1e-6
 
 
 def connect_fixed_total_number(connector, projection):
@@ -71,7 +87,7 @@ def connect_fixed_total_number(connector, projection):
             target_object, current = getattr(post_cells[tgt]._cell, receptor), tgt
         netcon = gid_connect(int(pre_gids[src]), target_object)
         netcon.weight[0] = weight
-        netcon.delay = delay
+        netcon.delay = delay + DELAY_EPSILON_MS
         netcons.append(netcon)
     projection._netcons = netcons
     projection._pre_index = sources
@@ -115,3 +131,22 @@ def _native_projection_class(base):
 
         _NATIVE_CLASSES[base] = NativeProjection
     return _NATIVE_CLASSES[base]
+
+
+def poisson_background(sim, population, n_sources, rate_hz, weight_pA, delay_ms, label):
+    """One NetStim (Poisson, Random123) per local neuron onto its excitatory synapse."""
+    import zlib
+    from neuron import h
+    seed = int(sim.simulator.state.native_rng_baseseed)
+    stream = zlib.crc32(label.encode()) & 0x7FFFFFFF
+    interval_ms = 1000.0 / (n_sources * rate_hz)
+    kept = []
+    for cell in population.local_cells:
+        stim = h.NetStim()
+        stim.interval, stim.number, stim.start, stim.noise = interval_ms, 1e9, 0.0, 1.0
+        stim.noiseFromRandom123(seed, int(cell), stream)
+        netcon = h.NetCon(stim, cell._cell.excitatory)
+        netcon.weight[0] = weight_pA * 1e-3
+        netcon.delay = delay_ms
+        kept.append((stim, netcon))
+    return kept

@@ -1,0 +1,95 @@
+"""MPI facts a run needs: am I under mpirun, which rank, can this simulator do it.
+
+* :func:`launcher_size`, :func:`launcher_rank` -- read from the MPI launcher's
+  environment, so they work before any simulator (or mpi4py) is imported.
+* :func:`nest_has_mpi` -- whether the installed NEST was built with MPI; the
+  PyPI wheel is not, and aborts when started by an MPI launcher.
+* :func:`check_launch` -- a clear error for launches that cannot work.
+* :func:`barrier`, :func:`gather` -- thin wrappers around mpi4py's COMM_WORLD
+  that do nothing in a single process.
+"""
+
+import glob
+import importlib.util
+import os
+
+from .backends import BackendError
+
+_SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MV2_COMM_WORLD_SIZE",
+                   "MPI_LOCALNRANKS")
+_RANK_VARIABLES = ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "MV2_COMM_WORLD_RANK")
+
+
+def launcher_size():
+    """Number of processes the MPI launcher started (1 without a launcher)."""
+    for name in _SIZE_VARIABLES:
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return 1
+
+
+def launcher_rank():
+    """This process's rank according to the MPI launcher (0 without a launcher)."""
+    for name in _RANK_VARIABLES:
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return 0
+
+
+def under_launcher():
+    """True if an MPI launcher (mpirun, mpiexec, srun with PMI) started this process."""
+    return any(name in os.environ for name in _RANK_VARIABLES)
+
+
+def nest_has_mpi():
+    """True/False from NEST's installed config.h; None if it cannot be told."""
+    spec = importlib.util.find_spec("nest")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        for header in glob.glob(os.path.join(location, "include", "nest", "config.h")):
+            with open(header) as handle:
+                text = handle.read()
+            return "#define HAVE_MPI" in text
+    return None
+
+
+class LaunchError(BackendError):
+    """The run was started in a way that the chosen simulator cannot honour."""
+
+
+def check_launch(simulator):
+    """Raise :class:`LaunchError` for an MPI launch the simulator cannot run."""
+    if not under_launcher():
+        return
+    if simulator == "nest" and nest_has_mpi() is False:
+        raise LaunchError(
+            "the installed NEST (the PyPI wheel) has no MPI support and aborts under mpirun; "
+            "run without mpirun and use --threads, or build NEST with -Dwith-mpi=ON "
+            "(see docs/mpi.md)")
+    if simulator == "brian2" and launcher_size() > 1:
+        raise LaunchError("Brian2 has no MPI support; run it without mpirun (one process), "
+                          "or use nest or neuron for distributed runs")
+    if simulator == "neuron" and launcher_size() > 1 and importlib.util.find_spec("mpi4py") is None:
+        raise LaunchError("NEURON under mpirun needs mpi4py for PyNN; "
+                          "install it with 'pip install mpi4py' (or '.[mpi]')")
+
+
+def _comm():
+    if launcher_size() == 1:
+        return None
+    from mpi4py import MPI
+    return MPI.COMM_WORLD
+
+
+def barrier():
+    """Wait for all ranks (no-op in a single process)."""
+    comm = _comm()
+    if comm is not None:
+        comm.Barrier()
+
+
+def gather(value):
+    """List of ``value`` from every rank on rank 0 (``[value]`` in a single process)."""
+    comm = _comm()
+    return [value] if comm is None else comm.gather(value, root=0)
