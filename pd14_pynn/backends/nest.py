@@ -21,19 +21,21 @@ from . import BackendError, require
 NAME = "nest"
 PACKAGE = "nest-simulator"
 MAX_CONNECTIONS_PER_THREAD = 134_217_726
-# measured peak RSS per synapse / per neuron on NEST 3.10 (see docs/performance.md)
+# peak RSS estimate: full scale measured 15.2 GB on NEST 3.10, i.e. 51 bytes per
+# synapse with everything else included (docs/performance.md); 56 leaves a margin
 BYTES_PER_SYNAPSE = 56
 BYTES_PER_NEURON = 20_000
 
 
-def threads_needed(n_synapses):
-    """Minimum number of threads for NEST's per-thread connection limit."""
-    return max(1, math.ceil(n_synapses / MAX_CONNECTIONS_PER_THREAD))
+def threads_needed(n_synapses, processes=1):
+    """Minimum threads per MPI process for NEST's per-virtual-process connection limit."""
+    return max(1, math.ceil(n_synapses / (MAX_CONNECTIONS_PER_THREAD * processes)))
 
 
 def choose_threads(params, n_synapses):
     """Threads to use: the requested number (checked) or max(cores, needed)."""
-    needed = threads_needed(n_synapses)
+    from ..parallel import launcher_size
+    needed = threads_needed(n_synapses, launcher_size())
     requested = params["threads"]
     if requested is None:
         return max(needed, min(os.cpu_count() or 1, 8))
