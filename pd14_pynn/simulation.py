@@ -50,10 +50,14 @@ def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None):
         n_syn = int(derive.derive(params)["num_synapses"].sum())
         backend.choose_threads(params, n_syn)
     limit = memory_limit or total_memory()
-    needed = estimate_memory(backend, params)
+    # under MPI each rank holds its share; ranks may sit on several machines, so
+    # only a share larger than this machine is sure to fail
+    ranks = parallel.launcher_size()
+    needed = estimate_memory(backend, params) / ranks
     if needed > limit:
+        per = f" per rank ({ranks} ranks)" if ranks > 1 else ""
         raise backends.BackendError(
-            f"this run needs about {needed / 1e9:.1f} GB on {simulator} but the machine has "
+            f"this run needs about {needed / 1e9:.1f} GB{per} on {simulator} but the machine has "
             f"{limit / 1e9:.1f} GB; lower --n-scaling/--k-scaling or use a bigger machine")
     if out_dir and os.path.isdir(out_dir) and os.listdir(out_dir) and not overwrite:
         raise storage.OutputExistsError(
