@@ -65,8 +65,6 @@ def build_parser():
 
 def compare(args, argv):
     """Run every simulator and seed (one process each), then write the validation report."""
-    from validation.compare import build_report
-    from validation.runs import RunFolderError
     out = args.out or os.path.join("results", "study")
     for name in args.simulators:
         backends.get(name)
@@ -96,6 +94,10 @@ def compare(args, argv):
             if proc.returncode != 0:
                 raise RuntimeError(f"run failed ({' '.join(cmd)}):\n{proc.stderr[-2000:]}")
             run_dirs.append(run_dir)
+    # imported only now: Elephant may import mpi4py, whose MPI initialisation sets
+    # launcher variables that child processes would inherit
+    from validation.compare import build_report
+    from validation.runs import RunFolderError
     try:
         summary = build_report(run_dirs, os.path.join(out, "report"),
                                reference_sim=args.reference_sim, overwrite=args.overwrite)
