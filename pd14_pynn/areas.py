@@ -229,7 +229,7 @@ class MultiAreaModel:
         self.projections = {}     # connection key -> PyNN Projection (after build)
         self.specs = {}           # connection key -> ProjectionSpec (after build)
         self.assembly = None
-        self.timings = {}
+        self.timings = {}         # after build: "areas" (label -> seconds per phase), "inter_area"
 
     # --- declaring --------------------------------------------------------
     def add_area(self, label, overrides=None, seed=None):
@@ -410,14 +410,13 @@ class MultiAreaModel:
                 _say(f"Area {label}: background kept: " + (", ".join(
                     f"{n} {f:.3f}" for n, f in reduced.items()) or "all"))
             circuit = Microcircuit(self.sim, params, label=label, fast=self.fast,
-                                   verbose=self.verbose, background_fraction=fractions[label])
-            # the neurons' DC (i_offset) is read from ``derived`` when the
-            # populations are created, so the compensation must be in it now
-            circuit.derived["dc_pA"] = circuit.derived["dc_pA"] + compensation[label]
+                                   verbose=self.verbose, background_fraction=fractions[label],
+                                   extra_dc_pA=compensation[label])
             circuit.derived["inter_area_compensation_pA"] = compensation[label]
             circuit.build(record_spikes=record_spikes)
             self.areas[label] = circuit
-            self.timings[label] = dict(circuit.timings, total=time.perf_counter() - t0)
+            self.timings.setdefault("areas", {})[label] = dict(
+                circuit.timings, total=time.perf_counter() - t0)
         t0 = time.perf_counter()
         self.connect_areas()
         self.timings["inter_area"] = time.perf_counter() - t0

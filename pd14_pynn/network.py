@@ -42,13 +42,17 @@ class Microcircuit:
         Population name -> fraction in [0, 1] of its external input that stays
         background (default 1 for all). Multi-area models replace the rest by
         input from other areas; see ``pd14_pynn.areas``.
+    extra_dc_pA : array of 8, optional
+        DC (pA) added to each population's ``i_offset``, e.g. the compensation
+        of inter-area input lost to K-scaling.
 
     After :meth:`build`: ``populations`` (dict name -> Population),
     ``projections`` (dict (target, source) -> Projection), ``assembly``
     (all 8 populations), ``derived`` (the numbers used), ``timings``.
     """
 
-    def __init__(self, sim, params, label="", fast=True, verbose=True, background_fraction=None):
+    def __init__(self, sim, params, label="", fast=True, verbose=True, background_fraction=None,
+                 extra_dc_pA=None):
         self.sim = sim
         self.params = params
         self.label = label
@@ -60,6 +64,8 @@ class Microcircuit:
         self.background_fraction = np.array(
             [(background_fraction or {}).get(name, 1.0) for name in POPULATIONS])
         self.derived = derive_module.derive(params, self.background_fraction)
+        if extra_dc_pA is not None:
+            self.derived["dc_pA"] = self.derived["dc_pA"] + np.asarray(extra_dc_pA, dtype=float)
         self.populations = {}
         self.projections = {}
         self.background = {}

@@ -144,7 +144,7 @@ def run(simulator, backend, sim, model, out, command_line):
     model.build()
     backend.finish_build(sim)
     timings["build"] = time.perf_counter() - t0
-    timings["areas"] = model.timings
+    timings.update(model.timings)
     t_presim, t_sim = params["t_presim_ms"], params["t_sim_ms"]
     print(f"Simulating {t_presim:g} ms presimulation + {t_sim:g} ms")
     timings["presimulate"] = simulation.run_with_progress(sim, t_presim, "presimulate")

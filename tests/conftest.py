@@ -12,6 +12,12 @@ import numpy as np
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Brian2's Cython target compiles every code object of each new network (~10 min on
+# 2 cores for one of these test networks); the numpy target runs the tiny test
+# networks in seconds. Subprocesses inherit this. Test the compiled path with
+# PD14_BRIAN2_CODEGEN=cython python -m pytest
+os.environ.setdefault("PD14_BRIAN2_CODEGEN", "numpy")
 SIMULATORS = ("nest", "neuron", "brian2")
 
 

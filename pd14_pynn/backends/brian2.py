@@ -9,13 +9,17 @@
   per time step) instead of one PyNN spike source per neuron. Its spikes have
   no transmission delay; for stationary independent Poisson input a constant
   delay changes nothing in distribution.
-* Code generation: the Cython target (compiled once, cached by Brian2).
+* Code generation: the Cython target (compiled once per network, cached by
+  Brian2); ``PD14_BRIAN2_CODEGEN=numpy`` selects the numpy target (no compilation;
+  used by the tests for tiny networks).
 * Random numbers of the simulation (Poisson input) come from ``brian2.seed``.
 """
 
+import os
+
 import numpy as np
 
-from . import require
+from . import BackendError, require
 
 NAME = "brian2"
 PACKAGE = "brian2"
@@ -37,10 +41,14 @@ def setup(sim, params, n_synapses):
     """Call ``sim.setup`` and seed Brian2; returns the settings used."""
     import brian2
     sim.setup(timestep=params["resolution_ms"], min_delay=params["resolution_ms"])
-    # compiled per-step code: the numpy target spends ~0.3 ms of Python per
-    # object and step, ~40x slower for this model (first run compiles, ~1 min,
-    # then Brian2 reuses its cache)
-    brian2.prefs.codegen.target = "cython"
+    # compiled per-step code: the numpy target spends Python time per object and
+    # step, several times slower for this model; but Cython compiles every code
+    # object of a new network (~10 min on 2 cores, then cached), so tiny test
+    # networks are faster with numpy: PD14_BRIAN2_CODEGEN=numpy
+    target = os.environ.get("PD14_BRIAN2_CODEGEN", "cython")
+    if target not in ("cython", "numpy"):
+        raise BackendError(f"PD14_BRIAN2_CODEGEN must be 'cython' or 'numpy', got {target!r}")
+    brian2.prefs.codegen.target = target
     brian2.seed(int(params["seed"]))
     return {"codegen_target": brian2.prefs.codegen.target, "brian2_seed": int(params["seed"])}
 
