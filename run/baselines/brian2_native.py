@@ -6,16 +6,18 @@ all recurrent connections (sources, targets, weights and delays drawn with numpy
 as pd14_pynn does), PoissonInput per population (or DC), Cython code generation.
 """
 
+import os
+
 import brian2 as b2
 import numpy as np
 
-from common import Clock, parse, write
-from pd14_pynn.connectivity import ProjectionSpec, draw_connections, seed_sequence
-from pd14_pynn.parameters import POPULATIONS
+from common import Clock, parse, recurrent_connections, write
+from pd14_pynn.connectivity import seed_sequence
 
 params, d, args = parse(__doc__)
 clock = Clock()
-b2.prefs.codegen.target = "cython"
+# the same code generation as pd14_pynn's Brian2 backend (PD14_BRIAN2_CODEGEN)
+b2.prefs.codegen.target = os.environ.get("PD14_BRIAN2_CODEGEN", "cython")
 b2.defaultclock.dt = params["resolution_ms"] * b2.ms
 b2.seed(params["seed"])
 clock.lap("setup")
@@ -46,19 +48,11 @@ clock.lap("create")
 synapses = b2.Synapses(neurons, neurons, "w : amp", on_pre="I_syn_post += w",
                        namespace=namespace)
 all_i, all_j, all_w, all_d = [], [], [], []
-for t, target in enumerate(POPULATIONS):
-    for s, source in enumerate(POPULATIONS):
-        n = int(d["num_synapses"][t, s])
-        if n == 0:
-            continue
-        spec = ProjectionSpec(n, float(d["weights_pA"][t, s]), float(d["weight_sd_pA"][t, s]),
-                              float(d["delay_mean_ms"][s]), float(d["delay_sd_ms"][s]),
-                              params["resolution_ms"], seed_sequence(params["seed"], "native", t, s))
-        src, tgt, weights, dl = draw_connections(spec, sizes[s], sizes[t])
-        all_i.append(src + offsets[s])
-        all_j.append(tgt + offsets[t])
-        all_w.append(weights)
-        all_d.append(dl)
+for t, s, src, tgt, weights, dl in recurrent_connections(params, d):
+    all_i.append(src + offsets[s])
+    all_j.append(tgt + offsets[t])
+    all_w.append(weights)
+    all_d.append(dl)
 synapses.connect(i=np.concatenate(all_i), j=np.concatenate(all_j))
 synapses.w_ = np.concatenate(all_w) * 1e-12
 synapses.delay_ = np.concatenate(all_d) * 1e-3

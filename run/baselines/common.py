@@ -12,6 +12,8 @@ import resource
 import time
 
 from pd14_pynn import derive, parameters
+from pd14_pynn.connectivity import ProjectionSpec, draw_connections, seed_sequence
+from pd14_pynn.parameters import POPULATIONS
 
 
 def parse(description):
@@ -57,3 +59,21 @@ def write(path, clock, params, n_spikes_per_population, extra=None):
     result.update(extra or {})
     with open(path, "w") as handle:
         json.dump(result, handle, indent=1)
+
+
+def recurrent_connections(params, d):
+    """Yield ``(t, s, sources, targets, weights_pA, delays_ms)`` per non-empty projection.
+
+    Drawn with numpy exactly as pd14_pynn's Brian2/NEURON paths draw (own streams).
+    """
+    sizes = d["num_neurons"].astype(int)
+    for t in range(len(POPULATIONS)):
+        for s in range(len(POPULATIONS)):
+            n = int(d["num_synapses"][t, s])
+            if n == 0:
+                continue
+            spec = ProjectionSpec(n, float(d["weights_pA"][t, s]), float(d["weight_sd_pA"][t, s]),
+                                  float(d["delay_mean_ms"][s]), float(d["delay_sd_ms"][s]),
+                                  params["resolution_ms"],
+                                  seed_sequence(params["seed"], "native", t, s))
+            yield (t, s, *draw_connections(spec, sizes[s], sizes[t]))

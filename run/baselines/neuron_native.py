@@ -13,15 +13,14 @@ import os
 
 import numpy as np
 
-from common import Clock, parse, write
+from common import Clock, parse, recurrent_connections, write
 
 params, d, args = parse(__doc__)
 clock = Clock()
 import pyNN.neuron  # noqa: E402,F401  (compiles and loads PyNN's NMODL mechanisms)
 from neuron import h  # noqa: E402
 
-from pd14_pynn.connectivity import ProjectionSpec, draw_connections, seed_sequence  # noqa: E402
-from pd14_pynn.parameters import POPULATIONS  # noqa: E402
+from pd14_pynn.connectivity import seed_sequence  # noqa: E402
 
 h.load_file("stdrun.hoc")
 h.dt = params["resolution_ms"]
@@ -59,22 +58,14 @@ pc.spike_record(-1, spike_times, spike_ids)
 clock.lap("create")
 
 netcons = []
-for t, target in enumerate(POPULATIONS):
-    for s, source in enumerate(POPULATIONS):
-        n = int(d["num_synapses"][t, s])
-        if n == 0:
-            continue
-        spec = ProjectionSpec(n, float(d["weights_pA"][t, s]), float(d["weight_sd_pA"][t, s]),
-                              float(d["delay_mean_ms"][s]), float(d["delay_sd_ms"][s]),
-                              params["resolution_ms"], seed_sequence(params["seed"], "native", t, s))
-        src, tgt, weights, delays = draw_connections(spec, sizes[s], sizes[t])
-        receptor = 1 if spec.weight_mean_pA >= 0 else 2
-        for i, j, w, dl in zip((src + offsets[s]).tolist(), (tgt + offsets[t]).tolist(),
-                               (weights * 1e-3).tolist(), delays.tolist()):
-            nc = pc.gid_connect(i, cells[j][receptor])
-            nc.weight[0] = w
-            nc.delay = dl
-            netcons.append(nc)
+for t, s, src, tgt, weights, delays in recurrent_connections(params, d):
+    receptor = 1 if weights[0] >= 0 else 2  # cells[j] = (section, esyn, isyn, v0)
+    for i, j, w, dl in zip((src + offsets[s]).tolist(), (tgt + offsets[t]).tolist(),
+                           (weights * 1e-3).tolist(), delays.tolist()):
+        nc = pc.gid_connect(i, cells[j][receptor])
+        nc.weight[0] = w
+        nc.delay = dl
+        netcons.append(nc)
 stims = []
 if params["background"] == "poisson":
     for p, size in enumerate(sizes):
