@@ -22,6 +22,8 @@ _RANK_VARIABLES = ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "MV2_COMM_WO
 
 def launcher_size():
     """Number of processes the MPI launcher started (1 without a launcher)."""
+    if not under_launcher():
+        return 1
     for name in _SIZE_VARIABLES:
         if os.environ.get(name, "").isdigit():
             return int(os.environ[name])
@@ -30,6 +32,8 @@ def launcher_size():
 
 def launcher_rank():
     """This process's rank according to the MPI launcher (0 without a launcher)."""
+    if not under_launcher():
+        return 0
     for name in _RANK_VARIABLES:
         if os.environ.get(name, "").isdigit():
             return int(os.environ[name])
@@ -37,7 +41,14 @@ def launcher_rank():
 
 
 def under_launcher():
-    """True if an MPI launcher (mpirun, mpiexec, srun with PMI) started this process."""
+    """True if an MPI launcher (mpirun, mpiexec, srun with PMI) started this process.
+
+    A process that merely initialised MPI on its own (Open MPI "singleton", e.g.
+    any process that imported mpi4py, which Elephant does) leaves PMIX_RANK in the
+    environment of its children; that is not a launch.
+    """
+    if os.environ.get("OMPI_MCA_ess") == "singleton":
+        return any(name in os.environ for name in _RANK_VARIABLES if name != "PMIX_RANK")
     return any(name in os.environ for name in _RANK_VARIABLES)
 
 

@@ -89,3 +89,14 @@ def test_brian2_with_two_ranks_explains(tmp_path):
     assert proc.returncode != 0
     assert "Brian2 has no MPI support" in proc.stderr
     assert proc.stderr.count("error:") == 1  # one message, not one per rank
+
+
+def test_child_of_a_singleton_mpi_process_is_not_under_a_launcher(tmp_path):
+    """A process that imported mpi4py (Elephant does) must not make its children refuse NEST."""
+    code = ("import subprocess, sys\nfrom mpi4py import MPI\n"
+            "sys.exit(subprocess.run([sys.executable, '-c', 'from pd14_pynn import parallel; "
+            "print(parallel.under_launcher(), parallel.launcher_size())']).returncode)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "1"]
