@@ -110,7 +110,9 @@ class _Synapse:
 
     @property
     def delay(self):
-        return self._netcon.delay
+        # the model's delay: the NetCon holds DELAY_EPSILON_MS more (see there),
+        # which the fixed-step method delivers in the same time step
+        return self._netcon.delay - DELAY_EPSILON_MS
 
     def as_tuple(self, *names):
         return tuple(getattr(self, name) for name in names)
