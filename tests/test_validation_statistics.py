@@ -163,3 +163,16 @@ def test_run_statistics_takes_the_window_from_the_run_folder(tmp_path):
     result = statistics.run_statistics(str(tmp_path))
     # window [100, 300): spikes 100 ... 290 -> 20 spikes in 0.2 s
     np.testing.assert_allclose(result[("", "L4E")]["rate"], [100.0])
+
+
+def test_restrict_tolerates_float_rounding_of_the_recorded_end():
+    """NEURON's recording of a 10,500 ms run ends at 10499.99999998745 ms."""
+    import neo
+    import quantities as pq
+    from validation.statistics import restrict
+    train = neo.SpikeTrain([100.0, 10499.9] * pq.ms, t_start=0 * pq.ms,
+                           t_stop=10499.99999998745 * pq.ms)
+    (kept,) = restrict([train], 500.0, 10500.0)
+    assert list(kept.magnitude) == [10499.9]
+    with pytest.raises(ValueError, match="outside the recorded span"):
+        restrict([train], 500.0, 10500.1)

@@ -50,6 +50,11 @@ DEFAULT_BIN_SIZE_MS = 2.0
 DEFAULT_N_NEURONS_CC = 250
 DEFAULT_MIN_SPIKES_CV = 3
 
+# Simulators accumulate time in floating point: NEURON's recording of a
+# 10,500 ms run ends at 10499.99999998745 ms. A window end that much past the
+# recorded end is still inside it (far less than a time step).
+SPAN_TOLERANCE_MS = 1e-6
+
 
 def _to_ms(value):
     """A time as a float in ms (``value``: Quantity, or a number meaning ms)."""
@@ -83,7 +88,7 @@ def restrict(spiketrains, t_start, t_stop):
     for train in spiketrains:
         if isinstance(train, neo.SpikeTrain):
             recorded = (_to_ms(train.t_start), _to_ms(train.t_stop))
-            if t_start < recorded[0] or t_stop > recorded[1]:
+            if t_start < recorded[0] - SPAN_TOLERANCE_MS or t_stop > recorded[1] + SPAN_TOLERANCE_MS:
                 raise ValueError(
                     f"window [{t_start}, {t_stop}) ms is outside the recorded span "
                     f"[{recorded[0]}, {recorded[1]}] ms")
