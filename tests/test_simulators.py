@@ -90,3 +90,17 @@ def test_same_seed_same_spikes_other_seed_other_spikes(scenario, simulator):
         np.testing.assert_array_equal(first[f"spikes_{name}"], again[f"spikes_{name}"])
     assert sum(len(first[f"spikes_{n}"]) for n in POPULATIONS) > 100
     assert any(not np.array_equal(first[f"spikes_{n}"], other[f"spikes_{n}"]) for n in POPULATIONS)
+
+
+@pytest.mark.parametrize("simulator", SIMULATORS)
+def test_psp_amplitude_is_the_model_weight(simulator):
+    """87.81 pA must give a 0.15 mV PSP on every simulator (NEURON needs its charge correction)."""
+    import os
+    import subprocess
+    import sys
+    here = os.path.dirname(os.path.abspath(__file__))
+    proc = subprocess.run([sys.executable, os.path.join(here, "psp_scenario.py"), simulator],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    psp = float(proc.stdout.split("PSP")[-1])
+    assert psp == pytest.approx(0.15, rel=0.01)
