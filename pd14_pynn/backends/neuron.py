@@ -1,4 +1,4 @@
-"""NEURON backend: setup options.
+"""NEURON backend: setup options, weight correction and fast paths.
 
 * PyNN compiles its NMODL mechanisms with ``nrnivmodl`` on first import; the
   virtual environment's ``bin`` must be on ``PATH`` for that, so it is added.
@@ -17,13 +17,15 @@
   object (a Python object with a ``__dict__``, several hundred bytes). The
   projection keeps the NetCons and the index arrays, so ``len()`` and ``get()``
   still work; ``get()`` reads weight and delay back from the NetCons.
+* ``fast=False`` (PyNN's generic path) gets neither the weight correction nor the
+  delay epsilon: it is kept only for comparisons.
 """
-
-import numpy as np
 
 import math
 import os
 import sys
+
+import numpy as np
 
 from . import require
 
@@ -56,7 +58,8 @@ def setup(sim, params, n_synapses):
     """Call ``sim.setup`` for the model; returns the settings used."""
     sim.setup(timestep=params["resolution_ms"], min_delay=params["resolution_ms"],
               native_rng_baseseed=int(params["seed"]))
-    return {"native_rng_baseseed": int(params["seed"])}
+    return {"native_rng_baseseed": int(params["seed"]),
+            "weight_factor": charge_correction(params["resolution_ms"], params["tau_syn_ms"])}
 
 
 def finish_build(sim):
