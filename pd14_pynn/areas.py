@@ -58,7 +58,7 @@ from . import derive as derive_module
 from . import parameters as parameters_module
 from .connectivity import ProjectionSpec, seed_sequence
 from .connectors import FixedTotalNumberNormal
-from .network import Microcircuit
+from .network import Microcircuit, _say
 from .parameters import POPULATIONS
 
 # parameters of the whole simulation, not of one area: an area may not override them
@@ -181,10 +181,6 @@ def recorded_variables(population):
     # PyNN 0.13 keys its recorder by Variable(name, location, label), older versions by name
     return {getattr(variable, "name", variable)
             for variable, ids in population.recorder.recorded.items() if ids}
-
-
-def _say(message):
-    print(message, flush=True)
 
 
 class MultiAreaModel:

@@ -20,24 +20,22 @@ _SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MV2_COMM_WO
 _RANK_VARIABLES = ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "MV2_COMM_WORLD_RANK")
 
 
+def _launcher_value(names, default):
+    if under_launcher():
+        for name in names:
+            if os.environ.get(name, "").isdigit():
+                return int(os.environ[name])
+    return default
+
+
 def launcher_size():
     """Number of processes the MPI launcher started (1 without a launcher)."""
-    if not under_launcher():
-        return 1
-    for name in _SIZE_VARIABLES:
-        if os.environ.get(name, "").isdigit():
-            return int(os.environ[name])
-    return 1
+    return _launcher_value(_SIZE_VARIABLES, 1)
 
 
 def launcher_rank():
     """This process's rank according to the MPI launcher (0 without a launcher)."""
-    if not under_launcher():
-        return 0
-    for name in _RANK_VARIABLES:
-        if os.environ.get(name, "").isdigit():
-            return int(os.environ[name])
-    return 0
+    return _launcher_value(_RANK_VARIABLES, 0)
 
 
 def under_launcher():
