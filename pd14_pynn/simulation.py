@@ -59,10 +59,8 @@ def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None):
         raise backends.BackendError(
             f"this run needs about {needed / 1e9:.1f} GB{per} on {simulator} but the machine has "
             f"{limit / 1e9:.1f} GB; lower --n-scaling/--k-scaling or use a bigger machine")
-    if out_dir and os.path.isdir(out_dir) and os.listdir(out_dir) and not overwrite:
-        raise storage.OutputExistsError(
-            f"output folder {out_dir!r} already holds results; choose another --out "
-            f"or pass --overwrite to replace them")
+    if out_dir:
+        storage.check_output_folder(out_dir, overwrite)
     return backend
 
 

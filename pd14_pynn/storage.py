@@ -32,14 +32,20 @@ class OutputExistsError(FileExistsError):
     """The output folder already holds results."""
 
 
-def prepare_run_folder(path, overwrite=False):
-    """Create ``path``; refuse if it already holds files, unless ``overwrite``."""
+def check_output_folder(path, overwrite=False):
+    """Raise :class:`OutputExistsError` if ``path`` holds files (unless ``overwrite``)
+    or is not a folder. Writes nothing, so it can run before anything is built."""
     if os.path.isdir(path) and os.listdir(path) and not overwrite:
         raise OutputExistsError(
             f"output folder {path!r} already holds results; choose another --out "
             f"or pass --overwrite to replace them")
     if os.path.exists(path) and not os.path.isdir(path):
         raise OutputExistsError(f"output path {path!r} exists and is not a folder")
+
+
+def prepare_run_folder(path, overwrite=False):
+    """Create ``path``; refuse if it already holds files, unless ``overwrite``."""
+    check_output_folder(path, overwrite)
     os.makedirs(path, exist_ok=True)
     return path
 

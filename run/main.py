@@ -68,9 +68,7 @@ def compare(args, argv):
     out = args.out or os.path.join("results", "study")
     for name in args.simulators:
         backends.get(name)
-    if os.path.isdir(out) and os.listdir(out) and not args.overwrite:
-        raise storage.OutputExistsError(f"output folder {out!r} already holds results; "
-                                        f"choose another --out or pass --overwrite")
+    storage.check_output_folder(out, args.overwrite)
     # the options of a single run, passed through unchanged
     passthrough, skip = [], {"--simulators", "--seeds", "--reference-sim", "--out", "--seed"}
     tokens = [token for token in argv if token != "compare"]

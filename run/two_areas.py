@@ -181,10 +181,7 @@ def main(argv=None):
             "threads": args.threads})
         backend = backends.get(args.simulator)
         out = args.out or default_out(args, params)
-        if os.path.isdir(out) and os.listdir(out) and not args.overwrite:
-            raise storage.OutputExistsError(
-                f"output folder {out!r} already holds results; choose another --out "
-                f"or pass --overwrite to replace them")
+        storage.check_output_folder(out, args.overwrite)
         sim = backend.import_simulator()
         # declaring builds nothing: these checks run before anything is built or written
         model = declare(sim, params, inter_area=not args.no_inter_area)
