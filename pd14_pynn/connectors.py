@@ -43,14 +43,20 @@ class FixedTotalNumberNormal(Connector):
     Weights (pA in the spec; PyNN's nA on the projection) and delays (ms) are
     normal, redrawn outside their allowed range, delays on the time grid.
     ``fast=False`` forces the generic PyNN path (for comparisons and tests).
-    ``callback`` is called with the fraction done, as for PyNN connectors.
+    ``rng="numpy"`` asks fast paths that would draw with the simulator's own RNG
+    (NEST) to build the numpy-drawn network instead, the one every other path
+    builds for the same spec. ``callback`` is called with the fraction done, as
+    for PyNN connectors.
     """
     parameter_names = ("spec",)
 
-    def __init__(self, spec, fast=True, callback=None):
+    def __init__(self, spec, fast=True, callback=None, rng="native"):
         super().__init__(safe=False, callback=callback)
+        if rng not in ("native", "numpy"):
+            raise ValueError(f"rng must be 'native' or 'numpy', got {rng!r}")
         self.spec = spec
         self.fast = fast
+        self.rng = rng
 
     def connect(self, projection):
         fast = fast_path_for(projection) if self.fast else None
@@ -88,5 +94,7 @@ def _native_parameters(projection, weights_nA, delays_ms):
                            projection.synapse_type.get_schema(), shape=(len(weights_nA),))
     space = projection.synapse_type.translate(space)
     space.evaluate()
-    # PyNN collapses length-1 arrays to scalars
-    return {name: np.broadcast_to(value, (len(weights_nA),)) for name, value in space.items()}
+    # PyNN collapses length-1 arrays to scalars; multiplying (not np.broadcast_to)
+    # keeps the units of Brian2 quantities
+    return {name: value if np.ndim(value) else value * np.ones(len(weights_nA))
+            for name, value in space.items()}

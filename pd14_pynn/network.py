@@ -198,7 +198,8 @@ class Microcircuit:
 
     def _projection(self, pre, target, source_name, spec):
         return self.sim.Projection(
-            pre, self.populations[target], FixedTotalNumberNormal(spec, fast=self.fast),
+            pre, self.populations[target], FixedTotalNumberNormal(
+                spec, fast=self.fast, rng=self.params["connectivity_rng"]),
             self.sim.StaticSynapse(weight=spec.weight_mean_pA * 1e-3, delay=spec.delay_mean_ms),
             receptor_type=spec.receptor_type,
             label=f"{self.name(target)}<-{self.name(source_name)}")

@@ -79,6 +79,11 @@ _DEFAULTS = {
     "t_presim_ms": 500.0,
     "t_sim_ms": 1000.0,
     "seed": 55,
+    # who draws the recurrent and thalamic connections: "native" = each backend's
+    # fastest way (NEST: its own RNG inside Connect; Brian2, NEURON: numpy);
+    # "numpy" = numpy on every backend, so all simulators get the same network
+    # for a seed (NEST then connects the drawn arrays one-to-one)
+    "connectivity_rng": "native",
     # None: chosen by the backend (NEST: enough threads for its connection limit)
     "threads": None,
     # number of neurons per population whose membrane potential is recorded
@@ -89,6 +94,7 @@ _DEFAULTS = {
 _CHOICES = {
     "background": ("poisson", "dc"),
     "V0_type": ("optimized", "original"),
+    "connectivity_rng": ("native", "numpy"),
 }
 
 

@@ -25,6 +25,7 @@ _OPTIONS = {
     "n_scaling": "N_scaling", "k_scaling": "K_scaling", "bg": "background",
     "thalamic": "thalamic_input", "t_sim": "t_sim_ms", "t_presim": "t_presim_ms",
     "seed": "seed", "threads": "threads", "record_v": "record_v",
+    "connectivity_rng": "connectivity_rng",
 }
 
 
@@ -43,6 +44,9 @@ def build_parser():
     parser.add_argument("--t-presim", type=float, help="presimulation, discarded from analysis, ms (default 500)")
     parser.add_argument("--seed", type=int, help="master seed of every random draw (default 55)")
     parser.add_argument("--threads", type=int, help="NEST threads (default: cores, at least what NEST needs)")
+    parser.add_argument("--connectivity-rng", choices=("native", "numpy"),
+                        help="who draws the connections: 'native' (default; NEST uses its own RNG) "
+                             "or 'numpy' (the same network on every simulator for a seed)")
     parser.add_argument("--record-v", type=int, metavar="N",
                         help="record the membrane potential of N neurons per population")
     parser.add_argument("--config", metavar="FILE",

@@ -23,19 +23,23 @@ SIMULATORS = ("nest", "neuron", "brian2")
 
 @pytest.fixture(scope="session")
 def scenario(tmp_path_factory):
-    """``scenario(simulator, seed, fast=True, repeat=0)`` -> arrays from tests/scenario.py.
+    """``scenario(simulator, seed, fast=True, repeat=0, rng="native", scale=None)`` -> arrays.
 
+    Runs tests/scenario.py; ``fast=False`` is PyNN's generic path, ``rng="numpy"``
+    the numpy-drawn network on every simulator, ``scale`` overrides N = K = 0.05.
     Results are cached per argument set; ``repeat`` > 0 forces another process.
     """
     cache = {}
     folder = tmp_path_factory.mktemp("scenarios")
 
-    def get(simulator, seed, fast=True, repeat=0):
-        key = (simulator, seed, fast, repeat)
+    def get(simulator, seed, fast=True, repeat=0, rng="native", scale=None):
+        key = (simulator, seed, fast, repeat, rng, scale)
         if key not in cache:
-            out = folder / f"{simulator}_{seed}_{'fast' if fast else 'generic'}_{repeat}.npz"
+            out = folder / ("_".join(map(str, key)) + ".npz")
             cmd = [sys.executable, os.path.join(HERE, "scenario.py"), simulator, str(seed),
-                   str(out)] + ([] if fast else ["--generic"])
+                   str(out)] + ([] if fast else ["--generic"]) + \
+                (["--numpy-rng"] if rng == "numpy" else []) + \
+                ([] if scale is None else ["--scale", str(scale)])
             proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(folder))
             assert proc.returncode == 0, (
                 f"scenario on {simulator} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")

@@ -1,11 +1,12 @@
 """Build and run a small microcircuit on one simulator; dump what the tests check.
 
 Run as a separate process per simulator (simulators do not share a process
-well): ``python tests/scenario.py SIMULATOR SEED OUT.npz [--generic]``.
-Writes per-projection counts, all connections of a few projections, spikes.
+well): ``python tests/scenario.py SIMULATOR SEED OUT.npz [--generic] [--numpy-rng]
+[--scale S]``. Writes per-projection counts, all connections of a few
+projections, spikes.
 """
 
-import sys
+import argparse
 
 import numpy as np
 
@@ -19,11 +20,12 @@ T_SIM_MS = 400.0
 DUMPED = (("L23E", "L23E"), ("L23E", "L23I"), ("L23E", "L4E"), ("L4I", "L4I"))
 
 
-def main(simulator, seed, out, fast=True):
+def main(simulator, seed, out, fast=True, rng="native", scale=SCALE):
     backend = backends.get(simulator)
     sim = backend.import_simulator()
-    params = parameters.resolve({"N_scaling": SCALE, "K_scaling": SCALE, "seed": seed,
-                                 "t_presim_ms": 0.0, "t_sim_ms": T_SIM_MS, "threads": 1})
+    params = parameters.resolve({"N_scaling": scale, "K_scaling": scale, "seed": seed,
+                                 "t_presim_ms": 0.0, "t_sim_ms": T_SIM_MS, "threads": 1,
+                                 "connectivity_rng": rng})
     n_syn = int(derive.derive(params)["num_synapses"].sum())
     backend.setup(sim, params, n_syn)
     circuit = Microcircuit(sim, params, fast=fast, verbose=False).build()
@@ -48,4 +50,13 @@ def main(simulator, seed, out, fast=True):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), sys.argv[3], fast="--generic" not in sys.argv)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("simulator")
+    parser.add_argument("seed", type=int)
+    parser.add_argument("out")
+    parser.add_argument("--generic", action="store_true")
+    parser.add_argument("--numpy-rng", action="store_true")
+    parser.add_argument("--scale", type=float, default=SCALE)
+    args = parser.parse_args()
+    main(args.simulator, args.seed, args.out, fast=not args.generic,
+         rng="numpy" if args.numpy_rng else "native", scale=args.scale)

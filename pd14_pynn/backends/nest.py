@@ -8,6 +8,9 @@
   parameters (``nest.math.redraw(nest.random.normal(...))``); nothing is pulled
   back into Python. The network is then drawn by NEST's RNG (seeded by
   ``rng_seed``), so it depends on the seed and on the number of threads.
+  With ``connectivity_rng="numpy"`` the numpy-drawn arrays (the network Brian2
+  and NEURON build for the same seed) are connected one-to-one in one
+  ``Connect`` call per projection instead.
 * Poisson background: one ``poisson_generator`` per population, connected to
   all its neurons (each target gets an independent train), as in the PyNEST
   reference implementation.
@@ -15,6 +18,8 @@
 
 import math
 import os
+
+import numpy as np
 
 from . import BackendError, require
 
@@ -85,7 +90,7 @@ def versions():
 
 
 def connect_fixed_total_number(connector, projection):
-    """NEST's native fixed_total_number rule with NEST-drawn weights and delays.
+    """NEST's fixed_total_number rule (or the numpy-drawn arrays, ``rng="numpy"``).
 
     Connections use plain ``static_synapse``: PyNN's own choice,
     ``static_synapse_lbl``, carries a label per synapse that costs ~8 bytes and
@@ -93,14 +98,34 @@ def connect_fixed_total_number(connector, projection):
     projection then finds its connections by source, target and model, so two
     native projections between the same pair of populations are refused.
     """
-    import nest
     spec = connector.spec
-    dt = spec.resolution_ms
     pair = (_first_id(projection.pre), _first_id(projection.post))
     if pair in _CONNECTED_PAIRS:
         raise BackendError(f"a second native projection {projection.label!r} between the same "
                            f"two populations; merge them or pass fast=False")
     _CONNECTED_PAIRS.add(pair)
+    if connector.rng == "numpy":
+        _connect_drawn(connector, projection)
+    else:
+        _connect_native(spec, projection)
+    projection.__class__ = _native_projection_class(type(projection))
+    projection.nest_synapse_model = "static_synapse"
+
+
+def _connect_drawn(connector, projection):
+    """The numpy-drawn connections, as arrays of node IDs, one-to-one."""
+    import nest
+    sources, targets, weights_pA, delays_ms = connector.draw(projection, local_only=False)
+    pre_ids = np.asarray(projection.pre.node_collection.tolist())
+    post_ids = np.asarray(projection.post.node_collection.tolist())
+    nest.Connect(pre_ids[sources], post_ids[targets], "one_to_one",
+                 {"synapse_model": "static_synapse", "weight": weights_pA, "delay": delays_ms})
+
+
+def _connect_native(spec, projection):
+    """NEST's fixed_total_number rule; weights and delays drawn by NEST."""
+    import nest
+    dt = spec.resolution_ms
     if spec.weight_mean_pA >= 0:
         weight = nest.math.redraw(nest.random.normal(spec.weight_mean_pA, spec.weight_sd_pA),
                                   min=0.0, max=math.inf)
@@ -114,8 +139,6 @@ def connect_fixed_total_number(connector, projection):
                  {"rule": "fixed_total_number", "N": int(spec.n_synapses),
                   "allow_autapses": True, "allow_multapses": True},
                  {"synapse_model": "static_synapse", "weight": weight, "delay": delay})
-    projection.__class__ = _native_projection_class(type(projection))
-    projection.nest_synapse_model = "static_synapse"
 
 
 _CONNECTED_PAIRS = set()

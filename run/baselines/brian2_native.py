@@ -47,16 +47,32 @@ clock.lap("create")
 
 synapses = b2.Synapses(neurons, neurons, "w : amp", on_pre="I_syn_post += w",
                        namespace=namespace)
-all_i, all_j, all_w, all_d = [], [], [], []
+# one connect() for all projections (several calls would grow Brian2's arrays by
+# doubling); projections are drawn one by one into preallocated arrays so that
+# no concatenated copies exist at full scale
+n_total = int(d["num_synapses"].sum())
+all_i = np.empty(n_total, dtype=np.int32)
+all_j = np.empty(n_total, dtype=np.int32)
+all_w = np.empty(n_total)
+all_d = np.empty(n_total)
+filled = 0
 for t, s, src, tgt, weights, dl in recurrent_connections(params, d):
-    all_i.append(src + offsets[s])
-    all_j.append(tgt + offsets[t])
-    all_w.append(weights)
-    all_d.append(dl)
-synapses.connect(i=np.concatenate(all_i), j=np.concatenate(all_j))
-synapses.w_ = np.concatenate(all_w) * 1e-12
-synapses.delay_ = np.concatenate(all_d) * 1e-3
-del all_i, all_j, all_w, all_d
+    part = slice(filled, filled + len(src))
+    all_i[part] = src + offsets[s]
+    all_j[part] = tgt + offsets[t]
+    all_w[part] = weights
+    all_d[part] = dl
+    filled += len(src)
+    del src, tgt, weights, dl
+assert filled == n_total
+synapses.connect(i=all_i, j=all_j)
+del all_i, all_j
+all_w *= 1e-12  # in place: SI units without another full-size copy
+synapses.w_ = all_w
+del all_w
+all_d *= 1e-3
+synapses.delay_ = all_d
+del all_d
 network.add(synapses)
 if params["background"] == "poisson":
     for i, group in enumerate(groups):
