@@ -93,3 +93,18 @@ def test_brian2_fast_path_builds_the_generic_connections(scenario):
         once = np.array([tuple(row) in single for row in a[:, :2]])
         assert once.sum() > 0.5 * len(a)
         np.testing.assert_allclose(a[once, 2:], b[once, 2:], rtol=1e-9, atol=1e-9)
+
+
+def test_brian2_multapse_numbers_are_brians_own():
+    """The fast path's multisynaptic index equals Brian2's (which it replaces for speed)."""
+    from brian2.utils.arrays import calc_repeats
+
+    from pd14_pynn.backends.brian2 import multapse_numbers
+    rng = np.random.default_rng(3)
+    sources, targets = rng.integers(0, 30, 20_000), rng.integers(0, 20, 20_000)
+    numbers = multapse_numbers(sources, targets, 20)
+    np.testing.assert_array_equal(numbers, calc_repeats(sources + targets * 1j))
+    assert numbers.max() > 30  # many multapses: the test exercises the numbering
+    np.testing.assert_array_equal(multapse_numbers(np.array([7, 5, 7, 3, 7, 5]),
+                                                   np.zeros(6, dtype=int), 1),
+                                  [0, 0, 1, 0, 2, 1])

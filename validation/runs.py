@@ -17,8 +17,11 @@ import os
 from pd14_pynn import storage
 
 #: parameters that may differ between the runs of one comparison: the seed is what
-#: the baseline varies; threads and voltage recording do not change the model
-VARYING_PARAMETERS = ("seed", "threads", "record_v", "record_v_interval_ms")
+#: the baseline varies; threads and voltage recording do not change the model, nor
+#: does who draws the connections (it changes the realisation, like the seed; runs
+#: with connectivity_rng="numpy" form a group of their own, see ``Run.simulator``)
+VARYING_PARAMETERS = ("seed", "threads", "record_v", "record_v_interval_ms",
+                      "connectivity_rng")
 #: package name of each simulator in ``metadata.json["versions"]``
 _VERSION_KEYS = {"nest": ("nest", "nest-simulator"), "neuron": ("neuron",),
                  "brian2": ("brian2",)}
@@ -39,8 +42,17 @@ class Run:
     timings: dict
 
     @property
-    def simulator(self):
+    def backend(self):
+        """The simulator that ran, e.g. ``nest``."""
         return self.metadata["simulator"]
+
+    @property
+    def simulator(self):
+        """The group the run is compared in: the simulator, with ``[numpy-net]``
+        appended when its connections were drawn with ``connectivity_rng="numpy"``."""
+        if self.parameters.get("connectivity_rng", "native") == "numpy":
+            return f"{self.backend}[numpy-net]"
+        return self.backend
 
     @property
     def seed(self):
@@ -54,7 +66,7 @@ class Run:
     @property
     def simulator_version(self):
         versions = self.metadata.get("versions", {})
-        for key in _VERSION_KEYS.get(self.simulator, (self.simulator,)):
+        for key in _VERSION_KEYS.get(self.backend, (self.backend,)):
             if versions.get(key):
                 return versions[key]
         return None
