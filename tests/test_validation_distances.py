@@ -120,3 +120,19 @@ def test_populations_missing_in_a_run_are_left_out():
     a = run_stats(sample(50))
     b = {**run_stats(sample(51)), ("", "L5E"): run_stats(sample(52))[KEY]}
     assert list(distances.run_distances(a, b)) == [KEY]
+
+
+def test_pair_table_gives_ks_of_every_pair_of_runs(tmp_path):
+    from validation.pairs import load_samples, pair_table
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0, 1, 500), rng.normal(0, 1, 500)
+    c = a + 1.0  # shifted: far from a and b
+    np.savez(tmp_path / "samples.npz", **{"nest_seed_55/L4I/rate": a,
+                                           "nest_seed_56/L4I/rate": b,
+                                           "brian2_seed_55/L4I/rate": c,
+                                           "brian2_seed_55/L4I/cv": c})
+    names, matrix = pair_table(load_samples(str(tmp_path)), "L4I", "rate")
+    assert names == ["brian2_seed_55", "nest_seed_55", "nest_seed_56"]
+    np.testing.assert_allclose(np.diag(matrix), 0.0)
+    np.testing.assert_allclose(matrix, matrix.T)
+    assert matrix[1, 2] < 0.1 < 0.3 < matrix[0, 1]
