@@ -22,6 +22,7 @@ import argparse
 import datetime
 import math
 import os
+import re
 import sys
 
 if __name__ == "__main__" and not __package__:
@@ -124,7 +125,9 @@ def _figures(out_dir, all_runs, stats, rasters, windows, populations):
     for i, (run, raster, window) in enumerate(zip(all_runs, rasters, windows)):
         t_stop = window[1]
         t_start = max(window[0], t_stop - RASTER_SPAN_MS)
-        path = os.path.join(out_dir, f"raster_{i}_{run.simulator}_seed{run.seed}.png")
+        # "nest[numpy-net]" -> "nest-numpy-net": brackets break Markdown image links
+        safe = re.sub(r"[^A-Za-z0-9_.]+", "-", run.simulator).strip("-")
+        path = os.path.join(out_dir, f"raster_{i}_{safe}_seed{run.seed}.png")
         figures.raster_snippet(raster, path, t_start, t_stop, colour=run_colours[i],
                                title=run.name)
         made["rasters"].append((path, f"{run.name}: {RASTER_NEURONS} neurons per population, "
