@@ -110,7 +110,7 @@ def test_compare_study_runs_seeds_and_writes_report(tmp_path):
     out = tmp_path / "study"
     proc = subprocess.run(
         [sys.executable, os.path.join(ROOT, "run", "main.py"), "compare", "--simulators", "nest",
-         "--seeds", "2", "--n-scaling", "0.02", "--k-scaling", "0.05", "--t-presim", "100",
+         "--seeds", "1", "--reference-seeds", "2", "--n-scaling", "0.02", "--k-scaling", "0.05", "--t-presim", "100",
          "--t-sim", "200", "--out", str(out)], capture_output=True, text=True, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert sorted(p.name for p in (out / "runs").iterdir()) == ["nest_seed55", "nest_seed56"]
