@@ -93,9 +93,8 @@ def run_with_progress(sim, duration_ms, label, n_chunks=10, show=True, backend=N
     started = time.perf_counter()
     if hasattr(backend, "run"):
         def progress(done_ms):
-            if show:
-                _progress(done_ms, duration_ms, started, label)
-        backend.run(sim, duration_ms, progress)
+            _progress(done_ms, duration_ms, started, label)
+        backend.run(sim, duration_ms, progress if show else None)
         return time.perf_counter() - started
     dt = sim.get_time_step()
     steps = int(round(duration_ms / dt))

@@ -71,11 +71,8 @@ def _run_without_store(state, simtime_ms, report=None, report_period_s=5.0):
     for recorder in state.recorders:
         recorder._finalize()
     state.running = True
-    if report is None:
-        state.network.run(simtime_ms * brian2.ms)
-    else:
-        state.network.run(simtime_ms * brian2.ms, report=report,
-                          report_period=report_period_s * brian2.second)
+    state.network.run(simtime_ms * brian2.ms, report=report,
+                      report_period=report_period_s * brian2.second)
 
 
 def _reset_before_run_only(state):
@@ -90,15 +87,12 @@ def _reset_before_run_only(state):
 
 def run(sim, duration_ms, progress=None):
     """Advance by ``duration_ms`` in one Brian2 ``run()``; ``progress(done_ms)`` every ~5 s."""
-    state = sim.simulator.state
-    if progress is None:
-        state.run(duration_ms)
-    else:
+    report = None
+    if progress is not None:
         def report(elapsed, completed, start, duration):
             if completed > 0:  # Brian2 also reports at the start
                 progress(float(completed) * duration_ms)
-        state.run(duration_ms, report=report)
-    return sim.get_current_time()
+    sim.simulator.state.run(duration_ms, report=report)
 
 
 def finish_build(sim):
