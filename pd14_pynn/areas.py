@@ -60,6 +60,7 @@ from .connectivity import ProjectionSpec, seed_sequence
 from .connectors import FixedTotalNumberNormal
 from .network import Microcircuit, _say
 from .parameters import POPULATIONS
+from .progress import ConnectProgress
 
 # parameters of the whole simulation, not of one area: an area may not override them
 SIMULATION_KEYS = ("resolution_ms", "t_presim_ms", "t_sim_ms", "threads")
@@ -423,24 +424,28 @@ class MultiAreaModel:
 
     def connect_areas(self):
         """Create the inter-area projections (called by :meth:`build`)."""
-        for c in self.connections:
-            spec = self.connection_spec(c)
-            self.specs[c.key] = spec
-            if spec.n_synapses == 0:
-                continue
-            t0 = time.perf_counter()
-            # as Microcircuit._projection, so the backends' fast paths apply
-            self.projections[c.key] = self.sim.Projection(
-                self.areas[c.source_area][c.source_population],
-                self.areas[c.target_area][c.target_population],
-                FixedTotalNumberNormal(spec, fast=self.fast),
-                self.sim.StaticSynapse(weight=spec.weight_mean_pA * 1e-3,
-                                       delay=spec.delay_mean_ms),
-                receptor_type=spec.receptor_type, label=c.label)
-            if self.verbose:
-                _say(f"  {c.source_area}/{c.source_population:>4} -> "
-                     f"{c.target_area}/{c.target_population:<4} {spec.n_synapses:>9,} synapses "
-                     f"{time.perf_counter() - t0:7.2f} s")
+        total = sum(self.connection_spec(c).n_synapses for c in self.connections)
+        progress = ConnectProgress(total, "connect areas") if self.verbose and total else None
+        try:
+            for c in self.connections:
+                spec = self.connection_spec(c)
+                self.specs[c.key] = spec
+                if spec.n_synapses == 0:
+                    continue
+                # as Microcircuit._projection, so the backends' fast paths apply
+                self.projections[c.key] = self.sim.Projection(
+                    self.areas[c.source_area][c.source_population],
+                    self.areas[c.target_area][c.target_population],
+                    FixedTotalNumberNormal(spec, fast=self.fast),
+                    self.sim.StaticSynapse(weight=spec.weight_mean_pA * 1e-3,
+                                           delay=spec.delay_mean_ms),
+                    receptor_type=spec.receptor_type, label=c.label)
+                if progress is not None:
+                    progress.add(spec.n_synapses, f"{c.source_area}/{c.source_population}->"
+                                                  f"{c.target_area}/{c.target_population}")
+        finally:
+            if progress is not None:
+                progress.close()
 
     def record(self, populations=None, variables="spikes"):
         """Record ``variables`` of a subset of populations.

@@ -15,6 +15,7 @@ from .connectivity import ProjectionSpec, seed_sequence
 from .connectors import FixedTotalNumberNormal
 from .inputs import initial_potentials, poisson_background, thalamic_population
 from .parameters import POPULATIONS
+from .progress import ConnectProgress
 
 
 def _say(message):
@@ -180,21 +181,21 @@ class Microcircuit:
         if self.verbose:
             _say(f"Connecting: {total:,} synapses in "
                  f"{int((self.derived['num_synapses'] > 0).sum())} projections")
-        done = 0
-        t_start = time.perf_counter()
-        for target in POPULATIONS:
-            for source in POPULATIONS:
-                spec = self.projection_spec(target, source)
-                if spec.n_synapses == 0:
-                    continue
-                t0 = time.perf_counter()
-                self.projections[(target, source)] = self._projection(
-                    self.populations[source], target, source, spec)
-                done += spec.n_synapses
-                if self.verbose:
-                    _say(f"  {source:>4} -> {target:<4} {spec.n_synapses:>11,} synapses "
-                         f"{time.perf_counter() - t0:7.2f} s  [{100 * done / total:5.1f}% "
-                         f"of synapses, {time.perf_counter() - t_start:7.1f} s]")
+        progress = ConnectProgress(total, "connect " + (self.label or "recurrent")) \
+            if self.verbose else None
+        try:
+            for target in POPULATIONS:
+                for source in POPULATIONS:
+                    spec = self.projection_spec(target, source)
+                    if spec.n_synapses == 0:
+                        continue
+                    self.projections[(target, source)] = self._projection(
+                        self.populations[source], target, source, spec)
+                    if progress is not None:
+                        progress.add(spec.n_synapses, f"{source}->{target}")
+        finally:
+            if progress is not None:
+                progress.close()
 
     def _projection(self, pre, target, source_name, spec):
         return self.sim.Projection(

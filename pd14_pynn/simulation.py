@@ -16,6 +16,7 @@ import numpy as np
 from . import backends, derive, parallel, parameters, storage
 from .network import Microcircuit
 from .parameters import POPULATIONS
+from .progress import SimulationProgress
 
 BASE_MEMORY_BYTES = 600e6  # interpreter, PyNN, simulator libraries
 
@@ -69,40 +70,35 @@ def peak_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _progress(done_ms, total_ms, started, label):
-    width = 30
-    frac = done_ms / total_ms if total_ms else 1.0
-    elapsed = time.perf_counter() - started
-    bar = "#" * int(round(width * frac)) + "-" * (width - int(round(width * frac)))
-    rtf = elapsed / (done_ms * 1e-3) if done_ms else float("nan")
-    end = "\n" if frac >= 1 or not sys.stdout.isatty() else "\r"
-    print(f"  {label:<11} [{bar}] {100 * frac:5.1f}%  {done_ms:8.1f}/{total_ms:.1f} ms  "
-          f"{elapsed:7.1f} s  RTF {rtf:6.2f}", end=end, flush=True)
-
-
 def run_with_progress(sim, duration_ms, label, n_chunks=10, show=True, backend=None):
-    """Advance by ``duration_ms`` printing a progress bar; returns the wall time (s).
+    """Advance by ``duration_ms`` showing progress and RTF; returns the wall time (s).
 
     A backend with its own ``run(sim, duration_ms, progress)`` (Brian2, where each
     ``run()`` call has a fixed cost) runs in one call and reports progress from
-    inside; otherwise ``sim.run`` is called in ``n_chunks`` pieces (multiples of
-    the time step).
+    inside through ``progress(done_ms)``; otherwise ``sim.run`` is called in
+    ``n_chunks`` pieces (multiples of the time step). ``show=False`` (MPI ranks
+    other than 0) shows nothing.
     """
     if duration_ms <= 0:
         return 0.0
     started = time.perf_counter()
-    if hasattr(backend, "run"):
-        def progress(done_ms):
-            _progress(done_ms, duration_ms, started, label)
-        backend.run(sim, duration_ms, progress if show else None)
-        return time.perf_counter() - started
-    dt = sim.get_time_step()
-    steps = int(round(duration_ms / dt))
-    bounds = np.linspace(0, steps, min(n_chunks, steps) + 1).round().astype(int)
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        sim.run((hi - lo) * dt)
-        if show:
-            _progress(hi * dt, steps * dt, started, label)
+    progress = SimulationProgress(duration_ms, label) if show else None
+    try:
+        if hasattr(backend, "run"):
+            backend.run(sim, duration_ms, progress)
+        else:
+            dt = sim.get_time_step()
+            steps = int(round(duration_ms / dt))
+            bounds = np.linspace(0, steps, min(n_chunks, steps) + 1).round().astype(int)
+            for lo, hi in zip(bounds[:-1], bounds[1:]):
+                sim.run((hi - lo) * dt)
+                if progress is not None:
+                    progress(hi * dt)
+        if progress is not None:
+            progress.finish()
+    finally:
+        if progress is not None:
+            progress.close()
     return time.perf_counter() - started
 
 
