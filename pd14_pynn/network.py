@@ -12,7 +12,7 @@ import numpy as np
 
 from . import derive as derive_module
 from .connectivity import ProjectionSpec, seed_sequence
-from .connectors import FixedTotalNumberNormal
+from .connectors import FixedTotalNumberNormal, GivenConnections
 from .inputs import initial_potentials, poisson_background, thalamic_population
 from .parameters import POPULATIONS
 from .progress import ConnectProgress
@@ -46,6 +46,10 @@ class Microcircuit:
     extra_dc_pA : array of 8, optional
         DC (pA) added to each population's ``i_offset``, e.g. the compensation
         of inter-area input lost to K-scaling.
+    connectivity : pd14_pynn.sonata.NetworkFile, optional
+        Take every projection's connections from this SONATA network (saved by
+        an earlier run) instead of drawing them; check it first with
+        :func:`pd14_pynn.network_io.check`.
 
     After :meth:`build`: ``populations`` (dict name -> Population),
     ``projections`` (dict (target, source) -> Projection), ``assembly``
@@ -53,8 +57,9 @@ class Microcircuit:
     """
 
     def __init__(self, sim, params, label="", fast=True, verbose=True, background_fraction=None,
-                 extra_dc_pA=None):
+                 extra_dc_pA=None, connectivity=None):
         self.sim = sim
+        self.connectivity = connectivity
         self.params = params
         self.label = label
         self.fast = fast
@@ -198,9 +203,15 @@ class Microcircuit:
                 progress.close()
 
     def _projection(self, pre, target, source_name, spec):
+        if self.connectivity is not None:
+            connector = GivenConnections(
+                spec, *self.connectivity.edges(self.name(source_name), self.name(target)),
+                fast=self.fast)
+        else:
+            connector = FixedTotalNumberNormal(spec, fast=self.fast,
+                                               rng=self.params["connectivity_rng"])
         return self.sim.Projection(
-            pre, self.populations[target], FixedTotalNumberNormal(
-                spec, fast=self.fast, rng=self.params["connectivity_rng"]),
+            pre, self.populations[target], connector,
             self.sim.StaticSynapse(weight=spec.weight_mean_pA * 1e-3, delay=spec.delay_mean_ms),
             receptor_type=spec.receptor_type,
             label=f"{self.name(target)}<-{self.name(source_name)}")

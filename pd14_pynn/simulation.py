@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from . import backends, derive, parallel, parameters, storage
+from . import backends, derive, network_io, parallel, parameters, sonata, storage
 from .network import Microcircuit
 from .parameters import POPULATIONS
 from .progress import SimulationProgress
@@ -38,13 +38,18 @@ def total_memory():
     return psutil.virtual_memory().total
 
 
-def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None):
+def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None,
+              connectivity=None):
     """Validate a run without building anything; returns the backend module.
 
-    Raises ``ParameterError``, ``BackendError`` or ``OutputExistsError`` with a
-    message that says what to change.
+    ``connectivity``: path of a SONATA network to build instead of drawing one;
+    it must fit ``params`` (:func:`pd14_pynn.network_io.check`). Raises
+    ``ParameterError`` (``sonata.NetworkFileError`` for the network file),
+    ``BackendError`` or ``OutputExistsError`` with a message that says what to change.
     """
     parameters.validate(params)
+    if connectivity is not None:
+        network_io.check(sonata.NetworkFile(connectivity), params)
     backend = backends.get(simulator)
     parallel.check_launch(simulator)
     if simulator == "nest":
@@ -102,6 +107,29 @@ def run_with_progress(sim, duration_ms, label, n_chunks=10, show=True, backend=N
     return time.perf_counter() - started
 
 
+def write_connectivity(model, backend, out_dir, metadata, say=print):
+    """Save the built network as SONATA in ``out_dir/network``; returns its timings.
+
+    Rank 0 writes (with NEURON under MPI the connections are re-drawn whole there).
+    """
+    if parallel.launcher_size() > 1 and metadata["simulator"] == "nest":
+        raise backends.BackendError("--save-connectivity with NEST under MPI is not supported: "
+                                    "each rank holds only its share of the connections")
+    t0 = time.perf_counter()
+    folder = os.path.join(out_dir, sonata.NETWORK_FOLDER)
+    size = 0
+    if parallel.launcher_rank() == 0:
+        keys = ("simulator", "label", "settings", "connectivity_from")
+        extra = {key: metadata[key] for key in keys}
+        params = model.params
+        extra.update({key: params[key] for key in ("N_scaling", "K_scaling", "seed",
+                                                   "connectivity_rng", "thalamic_input")})
+        size = network_io.save(folder, model, backend, extra)
+        say(f"Saved the network as SONATA in {folder} ({size / 1e6:.1f} MB, "
+            f"{time.perf_counter() - t0:.1f} s)")
+    return {"save_connectivity": time.perf_counter() - t0, "connectivity_bytes": size}
+
+
 def collect_block(circuits, t_presim_ms, variables=("spikes",)):
     """One Neo block with the recorded data of every population of every circuit."""
     import neo
@@ -130,8 +158,13 @@ def collect_block(circuits, t_presim_ms, variables=("spikes",)):
 
 
 def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
-        command_line=None, verbose=True):
+        command_line=None, verbose=True, connectivity=None, save_connectivity=False):
     """Run the model on ``simulator`` and write the run folder; returns a summary dict.
+
+    ``connectivity``: a SONATA network (run folder, its ``network/`` or the
+    config file) whose connections are built instead of drawn ones;
+    ``save_connectivity``: write the built network as SONATA into
+    ``out_dir/network/`` before simulating (docs/outputs.md).
 
     Under mpirun (NEURON, or an MPI-enabled NEST) every rank builds and simulates
     its share; rank 0 alone writes files, with spikes gathered from all ranks and
@@ -139,7 +172,8 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     """
     root = parallel.launcher_rank() == 0
     say = print if verbose and root else (lambda *a, **k: None)
-    backend = check_run(simulator, params, out_dir, overwrite)
+    backend = check_run(simulator, params, out_dir, overwrite, connectivity=connectivity)
+    network_file = sonata.NetworkFile(connectivity) if connectivity is not None else None
     parallel.barrier()  # every rank has checked the folder before rank 0 writes to it
     timings = {}
     t0 = time.perf_counter()
@@ -164,17 +198,20 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         "dc_pA": dict(zip(POPULATIONS, derived["dc_pA"])),
         "command_line": command_line or sys.argv,
         "mpi_processes": parallel.launcher_size(),
+        "connectivity_from": network_file and os.path.abspath(network_file.config_path),
     }
     if root:
         storage.write_json(os.path.join(out_dir, "metadata.json"), metadata)
     say(f"{metadata['label']}: {simulator} {settings}")
 
-    circuit = Microcircuit(sim, params, verbose=verbose and root)
+    circuit = Microcircuit(sim, params, verbose=verbose and root, connectivity=network_file)
     circuit.build()
     t0 = time.perf_counter()
     backend.finish_build(sim)
     circuit.timings["connect"] += time.perf_counter() - t0
     timings.update(circuit.timings)
+    if save_connectivity:
+        timings.update(write_connectivity(circuit, backend, out_dir, metadata, say))
     t_presim, t_sim = params["t_presim_ms"], params["t_sim_ms"]
     say(f"Simulating {t_presim:g} ms presimulation + {t_sim:g} ms")
     timings["presimulate"] = run_with_progress(sim, t_presim, "presimulate", show=root,
