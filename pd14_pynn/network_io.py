@@ -54,7 +54,9 @@ def check(network, params, label=""):
     sizes = population_sizes(params, label)
     network.check_sizes(sizes)
     expected = set(expected_edges(params, label))
-    in_file = {pair for pair in network.edge_index if all(end in sizes for end in pair)}
+    # this circuit's edges: between its populations, or from its thalamus (on or off)
+    own = set(sizes) | {f"{label}{'_' if label else ''}TC"}
+    in_file = {pair for pair in network.edge_index if all(end in own for end in pair)}
     missing, extra = sorted(expected - in_file), sorted(in_file - expected)
     if missing or extra:
         raise sonata.NetworkFileError(
