@@ -57,7 +57,7 @@ import numpy as np
 from . import derive as derive_module
 from . import parameters as parameters_module
 from .connectivity import ProjectionSpec, seed_sequence
-from .connectors import FixedTotalNumberNormal
+from .connectors import FixedTotalNumberNormal, GivenConnections
 from .network import Microcircuit, _say
 from .parameters import POPULATIONS
 from .progress import ConnectProgress
@@ -204,6 +204,9 @@ class MultiAreaModel:
         What to do when the inter-area input of a population exceeds its whole
         background: raise ``ValueError`` (default), or warn and keep no
         background.
+    connectivity : pd14_pynn.sonata.NetworkFile, optional
+        Take every projection's connections (recurrent, thalamic, inter-area)
+        from this SONATA network instead of drawing them.
 
     Use: :meth:`add_area` for each area, :meth:`add_connection` for each
     inter-area connection, then :meth:`build`. Afterwards ``model["V1"]`` is
@@ -212,7 +215,8 @@ class MultiAreaModel:
     inter-area projections by connection key, ``assembly`` all populations.
     """
 
-    def __init__(self, sim, params=None, fast=True, verbose=True, on_excess="error"):
+    def __init__(self, sim, params=None, fast=True, verbose=True, on_excess="error",
+                 connectivity=None):
         if on_excess not in ON_EXCESS:
             raise ValueError(f"on_excess must be one of {ON_EXCESS}, got {on_excess!r}")
         self.sim = sim
@@ -220,6 +224,7 @@ class MultiAreaModel:
         self.fast = fast
         self.verbose = verbose
         self.on_excess = on_excess
+        self.connectivity = connectivity
         self.area_params = {}     # label -> resolved parameters, in declaration order
         self.connections = []     # InterAreaConnection, in declaration order
         self.areas = {}           # label -> Microcircuit (after build)
@@ -408,7 +413,8 @@ class MultiAreaModel:
                     f"{n} {f:.3f}" for n, f in reduced.items()) or "all"))
             circuit = Microcircuit(self.sim, params, label=label, fast=self.fast,
                                    verbose=self.verbose, background_fraction=fractions[label],
-                                   extra_dc_pA=compensation[label])
+                                   extra_dc_pA=compensation[label],
+                                   connectivity=self.connectivity)
             circuit.derived["inter_area_compensation_pA"] = compensation[label]
             circuit.build(record_spikes=record_spikes)
             self.areas[label] = circuit
@@ -432,11 +438,16 @@ class MultiAreaModel:
                 self.specs[c.key] = spec
                 if spec.n_synapses == 0:
                     continue
+                pre = self.areas[c.source_area][c.source_population]
+                post = self.areas[c.target_area][c.target_population]
+                if self.connectivity is not None:
+                    connector = GivenConnections(
+                        spec, *self.connectivity.edges(pre.label, post.label), fast=self.fast)
+                else:
+                    connector = FixedTotalNumberNormal(spec, fast=self.fast)
                 # as Microcircuit._projection, so the backends' fast paths apply
                 self.projections[c.key] = self.sim.Projection(
-                    self.areas[c.source_area][c.source_population],
-                    self.areas[c.target_area][c.target_population],
-                    FixedTotalNumberNormal(spec, fast=self.fast),
+                    pre, post, connector,
                     self.sim.StaticSynapse(weight=spec.weight_mean_pA * 1e-3,
                                            delay=spec.delay_mean_ms),
                     receptor_type=spec.receptor_type, label=c.label)
