@@ -6,6 +6,7 @@ folder described in :mod:`pd14_pynn.storage`. Parameters are written first, so a
 failure later still leaves a record of what was attempted.
 """
 
+import json
 import os
 import resource
 import sys
@@ -101,30 +102,63 @@ def run_with_progress(sim, duration_ms, label, show=True, backend=None, should_s
 
 
 def collect_block(circuits, t_presim_ms, variables=("spikes",)):
-    """One Neo block with the recorded data of every population of every circuit."""
+    """One Neo block with the recorded data of every population of every circuit.
+
+    Spikes stay columnar: one ``SpikeTrainList`` of (channel, time) arrays for the
+    whole network, never one ``SpikeTrain`` object per neuron (at full scale that
+    took minutes). Channel ``c`` of population ``p`` is neuron ``c - first_channel``;
+    the channel ranges are the block annotation ``populations`` (see
+    :func:`pd14_pynn.storage.spike_table`), and each channel is annotated with
+    ``population``, ``index`` and ``area`` for readers that iterate trains.
+    """
     import neo
+    import quantities as pq
+    from neo.core.spiketrainlist import SpikeTrainList
     block = neo.Block(name="PD14 microcircuit")
     segment = neo.Segment(name="run")
     block.segments.append(segment)
+    channels, times, table = [], [], []
+    first_channel, t_stop_ms = 0, 0.0
     for circuit in circuits:
         for name, pop in circuit.populations.items():
             data = pop.get_data(variables, clear=False).segments[0]
-            index_of = {int(cell): i for i, cell in enumerate(pop.all_cells)}
-            for train in data.spiketrains:
-                source_id = int(train.annotations.get("source_id", -1))
-                train.annotations.update(population=name, area=circuit.label,
-                                         index=int(index_of.get(source_id,
-                                                                train.annotations.get(
-                                                                    "source_index", -1))))
-                segment.spiketrains.append(train)
+            if "spikes" in variables:
+                ids, spike_times = data.spiketrains.multiplexed
+                channels.append(np.asarray(ids, dtype=np.int64) - int(pop.first_id)
+                                + first_channel)
+                times.append(_magnitude_ms(spike_times))
+                t_stop_ms = max(t_stop_ms, _magnitude_ms(data.spiketrains.t_stop))
+            table.append({"area": circuit.label, "population": name,
+                          "first_channel": first_channel, "size": int(pop.size)})
+            first_channel += int(pop.size)
             for signal in data.analogsignals:
                 signal.annotations.update(population=name, area=circuit.label)
                 signal.array_annotations["index"] = np.asarray(
                     signal.array_annotations.get("channel_index",
                                                  np.arange(signal.shape[1])))
                 segment.analogsignals.append(signal)
-    block.annotations.update(t_presim_ms=float(t_presim_ms))
+    if "spikes" in variables:
+        per_channel = {key: np.concatenate([np.full(row["size"], row[key])
+                                            for row in table] or [np.array([])])
+                       for key in ("population", "area")}
+        per_channel["index"] = np.concatenate(
+            [np.arange(row["size"]) for row in table] or [np.array([], dtype=int)])
+        segment.spiketrains = SpikeTrainList.from_spike_time_array(
+            np.concatenate(times or [np.array([])]),
+            np.concatenate(channels or [np.array([], dtype=np.int64)]),
+            np.arange(first_channel), t_stop=t_stop_ms * pq.ms, units="ms",
+            t_start=0.0 * pq.ms, **per_channel)
+        segment.spiketrains.segment = segment
+    block.annotations.update(t_presim_ms=float(t_presim_ms),
+                             populations=json.dumps(table))
     return block
+
+
+def _magnitude_ms(value):
+    """Plain float array (or float) in ms from a Quantity or a plain number/array."""
+    if hasattr(value, "rescale"):
+        value = value.rescale("ms").magnitude
+    return np.asarray(value, dtype=float) if np.ndim(value) else float(value)
 
 
 def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
@@ -200,9 +234,9 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         timings["peak_rss_bytes_total"] = sum(t["peak_rss_bytes"] for t in per_rank)
     storage.write_json(os.path.join(out_dir, "timings.json"), timings)
 
-    spikes = storage.spikes_by_population(block)
+    spikes = storage.spike_table(block)
     window = (t_presim, t_presim + t_sim)
-    rates = {name: storage.mean_rates(spikes[name], *window) for name in POPULATIONS}
+    rates = {name: storage.population_rates(spikes[name], *window) for name in POPULATIONS}
     summary = {name: {"mean_hz": float(r.mean()), "std_hz": float(r.std()),
                       "active_fraction": float(np.mean(r > 0)), "n": int(r.size)}
                for name, r in rates.items()}
