@@ -6,6 +6,7 @@ folder described in :mod:`pd14_pynn.storage`. Parameters are written first, so a
 failure later still leaves a record of what was attempted.
 """
 
+import json
 import os
 import resource
 import sys
@@ -75,36 +76,31 @@ def peak_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def run_with_progress(sim, duration_ms, label, n_chunks=10, show=True, backend=None):
-    """Advance by ``duration_ms`` showing progress and RTF; returns the wall time (s).
+def run_with_progress(sim, duration_ms, label, show=True, backend=None, should_stop=None):
+    """Advance by ``duration_ms`` showing progress and the RTF; returns (wall s, simulated ms).
 
-    A backend with its own ``run(sim, duration_ms, progress)`` (Brian2, where each
-    ``run()`` call has a fixed cost) runs in one call and reports progress from
-    inside through ``progress(done_ms)``; otherwise ``sim.run`` is called in
-    ``n_chunks`` pieces (multiples of the time step). ``show=False`` (MPI ranks
-    other than 0) shows nothing.
+    The backend advances (``backend.run(sim, duration_ms, progress)``) and calls
+    ``progress(done_ms)`` after each piece; when ``should_stop()`` is true the
+    backend stops at that point, and the simulated time reached is returned.
+    ``show=False`` (MPI ranks other than 0) shows nothing; otherwise a
+    :class:`~pd14_pynn.progress.SimulationProgress` bar (tqdm) shows it.
     """
     if duration_ms <= 0:
-        return 0.0
+        return 0.0, 0.0
     started = time.perf_counter()
-    progress = SimulationProgress(duration_ms, label) if show else None
+    bar = SimulationProgress(duration_ms, label) if show else None
+
+    def progress(done_ms):
+        if bar is not None:
+            bar(done_ms)
+        return bool(should_stop and should_stop())
+
     try:
-        if hasattr(backend, "run"):
-            backend.run(sim, duration_ms, progress)
-        else:
-            dt = sim.get_time_step()
-            steps = int(round(duration_ms / dt))
-            bounds = np.linspace(0, steps, min(n_chunks, steps) + 1).round().astype(int)
-            for lo, hi in zip(bounds[:-1], bounds[1:]):
-                sim.run((hi - lo) * dt)
-                if progress is not None:
-                    progress(hi * dt)
-        if progress is not None:
-            progress.finish()
+        reached = backend.run(sim, duration_ms, progress)
     finally:
-        if progress is not None:
-            progress.close()
-    return time.perf_counter() - started
+        if bar is not None:
+            bar.close()
+    return time.perf_counter() - started, float(reached)
 
 
 def write_connectivity(model, backend, out_dir, metadata, say=print):
@@ -131,30 +127,63 @@ def write_connectivity(model, backend, out_dir, metadata, say=print):
 
 
 def collect_block(circuits, t_presim_ms, variables=("spikes",)):
-    """One Neo block with the recorded data of every population of every circuit."""
+    """One Neo block with the recorded data of every population of every circuit.
+
+    Spikes stay columnar: one ``SpikeTrainList`` of (channel, time) arrays for the
+    whole network, never one ``SpikeTrain`` object per neuron (at full scale that
+    took minutes). Channel ``c`` of population ``p`` is neuron ``c - first_channel``;
+    the channel ranges are the block annotation ``populations`` (see
+    :func:`pd14_pynn.storage.spike_table`), and each channel is annotated with
+    ``population``, ``index`` and ``area`` for readers that iterate trains.
+    """
     import neo
+    import quantities as pq
+    from neo.core.spiketrainlist import SpikeTrainList
     block = neo.Block(name="PD14 microcircuit")
     segment = neo.Segment(name="run")
     block.segments.append(segment)
+    channels, times, table = [], [], []
+    first_channel, t_stop_ms = 0, 0.0
     for circuit in circuits:
         for name, pop in circuit.populations.items():
             data = pop.get_data(variables, clear=False).segments[0]
-            index_of = {int(cell): i for i, cell in enumerate(pop.all_cells)}
-            for train in data.spiketrains:
-                source_id = int(train.annotations.get("source_id", -1))
-                train.annotations.update(population=name, area=circuit.label,
-                                         index=int(index_of.get(source_id,
-                                                                train.annotations.get(
-                                                                    "source_index", -1))))
-                segment.spiketrains.append(train)
+            if "spikes" in variables:
+                ids, spike_times = data.spiketrains.multiplexed
+                channels.append(np.asarray(ids, dtype=np.int64) - int(pop.first_id)
+                                + first_channel)
+                times.append(_magnitude_ms(spike_times))
+                t_stop_ms = max(t_stop_ms, _magnitude_ms(data.spiketrains.t_stop))
+            table.append({"area": circuit.label, "population": name,
+                          "first_channel": first_channel, "size": int(pop.size)})
+            first_channel += int(pop.size)
             for signal in data.analogsignals:
                 signal.annotations.update(population=name, area=circuit.label)
                 signal.array_annotations["index"] = np.asarray(
                     signal.array_annotations.get("channel_index",
                                                  np.arange(signal.shape[1])))
                 segment.analogsignals.append(signal)
-    block.annotations.update(t_presim_ms=float(t_presim_ms))
+    if "spikes" in variables:
+        per_channel = {key: np.concatenate([np.full(row["size"], row[key])
+                                            for row in table] or [np.array([])])
+                       for key in ("population", "area")}
+        per_channel["index"] = np.concatenate(
+            [np.arange(row["size"]) for row in table] or [np.array([], dtype=int)])
+        segment.spiketrains = SpikeTrainList.from_spike_time_array(
+            np.concatenate(times or [np.array([])]),
+            np.concatenate(channels or [np.array([], dtype=np.int64)]),
+            np.arange(first_channel), t_stop=t_stop_ms * pq.ms, units="ms",
+            t_start=0.0 * pq.ms, **per_channel)
+        segment.spiketrains.segment = segment
+    block.annotations.update(t_presim_ms=float(t_presim_ms),
+                             populations=json.dumps(table))
     return block
+
+
+def _magnitude_ms(value):
+    """Plain float array (or float) in ms from a Quantity or a plain number/array."""
+    if hasattr(value, "rescale"):
+        value = value.rescale("ms").magnitude
+    return np.asarray(value, dtype=float) if np.ndim(value) else float(value)
 
 
 def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
@@ -214,10 +243,10 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         timings.update(write_connectivity(circuit, backend, out_dir, metadata, say))
     t_presim, t_sim = params["t_presim_ms"], params["t_sim_ms"]
     say(f"Simulating {t_presim:g} ms presimulation + {t_sim:g} ms")
-    timings["presimulate"] = run_with_progress(sim, t_presim, "presimulate", show=root,
+    timings["presimulate"], _ = run_with_progress(sim, t_presim, "presimulate", show=root,
+                                                 backend=backend)
+    timings["simulate"], _ = run_with_progress(sim, t_sim, "simulate", show=root,
                                               backend=backend)
-    timings["simulate"] = run_with_progress(sim, t_sim, "simulate", show=root,
-                                           backend=backend)
     timings["rtf"] = timings["simulate"] / (t_sim * 1e-3)
     # before collecting data: comparable with native baselines, which keep no copies
     timings["peak_rss_after_simulate_bytes"] = peak_rss_bytes()
@@ -239,9 +268,9 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         timings["peak_rss_bytes_total"] = sum(t["peak_rss_bytes"] for t in per_rank)
     storage.write_json(os.path.join(out_dir, "timings.json"), timings)
 
-    spikes = storage.spikes_by_population(block)
+    spikes = storage.spike_table(block)
     window = (t_presim, t_presim + t_sim)
-    rates = {name: storage.mean_rates(spikes[name], *window) for name in POPULATIONS}
+    rates = {name: storage.population_rates(spikes[name], *window) for name in POPULATIONS}
     summary = {name: {"mean_hz": float(r.mean()), "std_hz": float(r.std()),
                       "active_fraction": float(np.mean(r > 0)), "n": int(r.size)}
                for name, r in rates.items()}
