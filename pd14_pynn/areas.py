@@ -231,7 +231,8 @@ class MultiAreaModel:
         self.projections = {}     # connection key -> PyNN Projection (after build)
         self.specs = {}           # connection key -> ProjectionSpec (after build)
         self.assembly = None
-        self.timings = {}         # after build: "areas" (label -> seconds per phase), "inter_area"
+        self.timings = {}         # after build: "areas" (label -> seconds per phase),
+        #                           "inter_area", and "create", "connect" summed
 
     # --- declaring --------------------------------------------------------
     def add_area(self, label, overrides=None, seed=None):
@@ -423,6 +424,10 @@ class MultiAreaModel:
         t0 = time.perf_counter()
         self.connect_areas()
         self.timings["inter_area"] = time.perf_counter() - t0
+        # the phases of a single circuit, summed over areas (inter-area input is connecting)
+        per_area = self.timings["areas"].values()
+        self.timings["create"] = sum(t["create"] for t in per_area)
+        self.timings["connect"] = sum(t["connect"] for t in per_area) + self.timings["inter_area"]
         self.assembly = self.sim.Assembly(
             *[pop for circuit in self.areas.values() for pop in circuit.populations.values()],
             label="multi-area")
@@ -487,10 +492,30 @@ class MultiAreaModel:
         counts.update({c.key: self.connection_spec(c).n_synapses for c in self.connections})
         return counts
 
+    def total_neurons(self):
+        """Neurons of all areas."""
+        return sum(int(derive_module.derive(p)["num_neurons"].sum())
+                   for p in self.area_params.values())
+
+    def metadata(self):
+        """Counts for metadata.json."""
+        expected = self.expected_synapses()
+        return {
+            "areas": list(self.area_params),
+            "num_neurons": {label: dict(zip(POPULATIONS, derive_module.derive(p)["num_neurons"]))
+                            for label, p in self.area_params.items()},
+            "num_synapses_total": self.total_synapses(),
+            "num_synapses_recurrent": {a: int(expected[a].sum()) for a in self.area_params},
+            "num_synapses_inter_area": {"/".join(c.key): int(expected[c.key])
+                                        for c in self.connections},
+            "background_fractions": self.background_fractions(),
+        }
+
     def as_dict(self):
         """Everything that defines the model, as plain data (for a parameters file)."""
         return {
             "base": self.params,
+            "inter_area": bool(self.connections),
             "areas": self.area_params,
             "connections": [dataclasses.asdict(c) for c in self.connections],
             "background_fractions": self.background_fractions(),

@@ -27,8 +27,10 @@ class Microcircuit:
 
     Parameters
     ----------
-    sim : module
-        A PyNN backend, already ``setup()``.
+    sim : module or None
+        A PyNN backend, ``setup()`` before :meth:`build`. Declaring touches no
+        simulator, so ``None`` is allowed until then: :func:`pd14_pynn.simulation.run`
+        sets ``sim``, ``verbose`` and ``connectivity`` of the model it is given.
     params : dict
         Resolved parameters (:func:`pd14_pynn.parameters.resolve`).
     label : str
@@ -230,3 +232,32 @@ class Microcircuit:
     def expected_synapses(self):
         """Synapse counts [target, source] this circuit is built with."""
         return np.array(self.derived["num_synapses"])
+
+    # --- what a run needs to know (the interface MultiAreaModel shares) -------
+    def total_synapses(self):
+        """Synapses the circuit will create: recurrent, and thalamic if on."""
+        total = int(self.derived["num_synapses"].sum())
+        if self.params["thalamic_input"]:
+            total += int(self.derived["thalamic_synapses"].sum())
+        return total
+
+    def total_neurons(self):
+        """Neurons of the 8 populations."""
+        return int(self.derived["num_neurons"].sum())
+
+    def as_dict(self):
+        """Everything that defines the model, as plain data (parameters.json)."""
+        return self.params
+
+    def metadata(self):
+        """Counts for metadata.json."""
+        d = self.derived
+        return {"num_neurons": dict(zip(POPULATIONS, d["num_neurons"])),
+                "num_synapses_total": int(d["num_synapses"].sum()),
+                "num_synapses": d["num_synapses"],
+                "dc_pA": dict(zip(POPULATIONS, d["dc_pA"]))}
+
+    def collect_block(self, t_presim_ms, variables=("spikes",)):
+        """One Neo block with the recorded data (see :func:`pd14_pynn.simulation.collect_block`)."""
+        from .simulation import collect_block
+        return collect_block([self], t_presim_ms, variables)

@@ -3,8 +3,8 @@
 * :func:`save` -- write the populations and every synapse of a built
   :class:`~pd14_pynn.network.Microcircuit` or
   :class:`~pd14_pynn.areas.MultiAreaModel` as a SONATA ``network/`` folder.
-* :func:`check` -- before building: does a SONATA network fit the model the
-  parameters describe (population sizes, the same projections)?
+* :func:`check`, :func:`check_model` -- before building: does a SONATA network
+  fit the model (population sizes, the same projections)?
 
 Connections come from the backend's ``read_connections(projection)`` where it
 has one (NEST: the connections NEST drew, read back with ``GetConnections``),
@@ -64,6 +64,27 @@ def check(network, params, label=""):
             f"(missing: {_pairs(missing)}; not in the model: {_pairs(extra)}); use the "
             f"parameters it was saved with (thalamic input: "
             f"{network.metadata.get('thalamic_input', '?')})")
+
+
+def check_model(network, model):
+    """:func:`check` for a declared Microcircuit or MultiAreaModel (every area, and
+    the inter-area projections of a multi-area model)."""
+    if not hasattr(model, "area_params"):
+        check(network, model.params, model.label)
+        return
+    owner = {}
+    for label, params in model.area_params.items():
+        check(network, params, label)
+        owner.update({name: label for name in population_sizes(params, label)})
+    expected = {(f"{c.source_area}_{c.source_population}", f"{c.target_area}_{c.target_population}")
+                for c in model.connections if model.connection_spec(c).n_synapses > 0}
+    in_file = {pair for pair in network.edge_index
+               if all(end in owner for end in pair) and owner[pair[0]] != owner[pair[1]]}
+    missing, extra = sorted(expected - in_file), sorted(in_file - expected)
+    if missing or extra:
+        raise sonata.NetworkFileError(
+            f"the SONATA network {network.config_path!r} does not have the model's inter-area "
+            f"projections (missing: {_pairs(missing)}; not in the model: {_pairs(extra)})")
 
 
 def _pairs(pairs):

@@ -1,4 +1,10 @@
-"""One run of the model: checks -> setup -> build -> presimulate -> simulate -> save.
+"""One run of a model: checks -> setup -> build -> presimulate -> simulate -> save.
+
+The model is a :class:`~pd14_pynn.network.Microcircuit` (the default, from the
+parameters) or a :class:`~pd14_pynn.areas.MultiAreaModel`, declared but not
+built; both answer ``total_synapses()``, ``total_neurons()``, ``metadata()``,
+``as_dict()``, ``build()`` and ``collect_block()``, so every model goes through
+the same checks, phases, outputs, progress, timings and MPI handling.
 
 :func:`check_run` does every check that can fail *before* anything is built or
 written; :func:`run` then executes the phases, timing each, and writes the run
@@ -14,7 +20,7 @@ import time
 
 import numpy as np
 
-from . import backends, derive, network_io, parallel, parameters, sonata, storage
+from . import backends, network_io, parallel, parameters, sonata, storage
 from .network import Microcircuit
 from .parameters import POPULATIONS
 from .progress import SimulationProgress
@@ -22,15 +28,14 @@ from .progress import SimulationProgress
 BASE_MEMORY_BYTES = 600e6  # interpreter, PyNN, simulator libraries
 
 
-def estimate_memory(backend, params):
-    """Rough peak memory (bytes) of a run from per-synapse and per-neuron costs."""
-    d = derive.derive(params)
-    n_syn = int(d["num_synapses"].sum())
-    if params["thalamic_input"]:
-        n_syn += int(d["thalamic_synapses"].sum())
-    n_neurons = int(d["num_neurons"].sum())
-    return BASE_MEMORY_BYTES + n_syn * backend.BYTES_PER_SYNAPSE + \
-        n_neurons * backend.BYTES_PER_NEURON
+def estimate_memory(backend, params, model=None):
+    """Rough peak memory (bytes) of a run from per-synapse and per-neuron costs.
+
+    ``model``: the declared model (default: the microcircuit of ``params``).
+    """
+    model = model or Microcircuit(None, params, verbose=False)
+    return BASE_MEMORY_BYTES + model.total_synapses() * backend.BYTES_PER_SYNAPSE + \
+        model.total_neurons() * backend.BYTES_PER_NEURON
 
 
 def total_memory():
@@ -40,27 +45,29 @@ def total_memory():
 
 
 def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None,
-              connectivity=None):
+              connectivity=None, model=None):
     """Validate a run without building anything; returns the backend module.
 
+    ``model``: the declared model to run (default: the microcircuit of ``params``;
+    a multi-area model's base parameters are its ``params``).
     ``connectivity``: path of a SONATA network to build instead of drawing one;
-    it must fit ``params`` (:func:`pd14_pynn.network_io.check`). Raises
+    it must fit the model (:func:`pd14_pynn.network_io.check_model`). Raises
     ``ParameterError`` (``sonata.NetworkFileError`` for the network file),
     ``BackendError`` or ``OutputExistsError`` with a message that says what to change.
     """
     parameters.validate(params)
+    model = model or Microcircuit(None, params, verbose=False)
     if connectivity is not None:
-        network_io.check(sonata.NetworkFile(connectivity), params)
+        network_io.check_model(sonata.NetworkFile(connectivity), model)
     backend = backends.get(simulator)
     parallel.check_launch(simulator)
     if simulator == "nest":
-        n_syn = int(derive.derive(params)["num_synapses"].sum())
-        backend.choose_threads(params, n_syn)
+        backend.choose_threads(params, model.total_synapses())
     limit = memory_limit or total_memory()
     # under MPI each rank holds its share; ranks may sit on several machines, so
     # only a share larger than this machine is sure to fail
     ranks = parallel.launcher_size()
-    needed = estimate_memory(backend, params) / ranks
+    needed = estimate_memory(backend, params, model) / ranks
     if needed > limit:
         per = f" per rank ({ranks} ranks)" if ranks > 1 else ""
         raise backends.BackendError(
@@ -187,9 +194,14 @@ def _magnitude_ms(value):
 
 
 def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
-        command_line=None, verbose=True, connectivity=None, save_connectivity=False):
-    """Run the model on ``simulator`` and write the run folder; returns a summary dict.
+        command_line=None, verbose=True, connectivity=None, save_connectivity=False,
+        model=None):
+    """Run a model on ``simulator`` and write the run folder; returns a summary dict.
 
+    ``model``: the model to run, declared and not built, with ``sim=None``: a
+    :class:`~pd14_pynn.areas.MultiAreaModel` or a
+    :class:`~pd14_pynn.network.Microcircuit` (default: the microcircuit of
+    ``params``). Its ``params`` are the run's (times, seed, threads).
     ``connectivity``: a SONATA network (run folder, its ``network/`` or the
     config file) whose connections are built instead of drawn ones;
     ``save_connectivity``: write the built network as SONATA into
@@ -201,19 +213,23 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     """
     root = parallel.launcher_rank() == 0
     say = print if verbose and root else (lambda *a, **k: None)
-    backend = check_run(simulator, params, out_dir, overwrite, connectivity=connectivity)
+    if model is None:
+        model = Microcircuit(None, params)
+    params = model.params
+    backend = check_run(simulator, params, out_dir, overwrite, connectivity=connectivity,
+                        model=model)
     network_file = sonata.NetworkFile(connectivity) if connectivity is not None else None
     parallel.barrier()  # every rank has checked the folder before rank 0 writes to it
     timings = {}
     t0 = time.perf_counter()
     sim = backend.import_simulator()
     timings["import"] = time.perf_counter() - t0
+    model.sim, model.verbose, model.connectivity = sim, verbose and root, network_file
 
     if root:
         storage.prepare_run_folder(out_dir, overwrite=True)
-        storage.write_json(os.path.join(out_dir, "parameters.json"), params)
-    derived = derive.derive(params)
-    n_syn = int(derived["num_synapses"].sum())
+        storage.write_json(os.path.join(out_dir, "parameters.json"), model.as_dict())
+    n_syn = model.total_synapses()
 
     t0 = time.perf_counter()
     settings = backend.setup(sim, params, n_syn)
@@ -222,9 +238,7 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         "simulator": simulator, "settings": settings,
         "versions": {**storage.package_versions(), **backend.versions()},
         "label": parameters.run_label(simulator, params),
-        "num_neurons": dict(zip(POPULATIONS, derived["num_neurons"])),
-        "num_synapses_total": n_syn, "num_synapses": derived["num_synapses"],
-        "dc_pA": dict(zip(POPULATIONS, derived["dc_pA"])),
+        **model.metadata(),
         "command_line": command_line or sys.argv,
         "mpi_processes": parallel.launcher_size(),
         "connectivity_from": network_file and os.path.abspath(network_file.config_path),
@@ -233,14 +247,15 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         storage.write_json(os.path.join(out_dir, "metadata.json"), metadata)
     say(f"{metadata['label']}: {simulator} {settings}")
 
-    circuit = Microcircuit(sim, params, verbose=verbose and root, connectivity=network_file)
-    circuit.build()
     t0 = time.perf_counter()
+    model.build()
+    t1 = time.perf_counter()
     backend.finish_build(sim)
-    circuit.timings["connect"] += time.perf_counter() - t0
-    timings.update(circuit.timings)
+    timings.update(model.timings)
+    timings["connect"] = timings.get("connect", 0.0) + time.perf_counter() - t1
+    timings["build"] = time.perf_counter() - t0
     if save_connectivity:
-        timings.update(write_connectivity(circuit, backend, out_dir, metadata, say))
+        timings.update(write_connectivity(model, backend, out_dir, metadata, say))
     t_presim, t_sim = params["t_presim_ms"], params["t_sim_ms"]
     say(f"Simulating {t_presim:g} ms presimulation + {t_sim:g} ms")
     timings["presimulate"], _ = run_with_progress(sim, t_presim, "presimulate", show=root,
@@ -253,7 +268,7 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
 
     t0 = time.perf_counter()
     variables = ("spikes", "v") if params["record_v"] else ("spikes",)
-    block = collect_block([circuit], t_presim, variables)  # gathers from all ranks
+    block = model.collect_block(t_presim, variables)  # gathers from all ranks
     block.annotations.update(simulator=simulator, label=metadata["label"])
     if root:
         storage.write_block(block, os.path.join(out_dir, "spikes" + spike_format))
@@ -270,30 +285,69 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
 
     spikes = storage.spike_table(block)
     window = (t_presim, t_presim + t_sim)
-    rates = {name: storage.population_rates(spikes[name], *window) for name in POPULATIONS}
-    summary = {name: {"mean_hz": float(r.mean()), "std_hz": float(r.std()),
-                      "active_fraction": float(np.mean(r > 0)), "n": int(r.size)}
-               for name, r in rates.items()}
+    rates = {key: storage.population_rates(spikes[key], *window) for key in spikes}
+    summary = {key: {"mean_hz": float(r.mean()), "std_hz": float(r.std()),
+                     "active_fraction": float(np.mean(r > 0)), "n": int(r.size)}
+               for key, r in rates.items()}
+    by_area = _by_area(summary)
     storage.write_json(os.path.join(out_dir, "rates.json"),
-                       {"window_ms": window, "populations": summary})
-    from . import plotting
-    plotting.raster(spikes, os.path.join(out_dir, "raster.png"),
-                    max(t_presim, t_presim + t_sim - 200.0), t_presim + t_sim,
-                    title=f"{simulator}, N={params['N_scaling']:g}, K={params['K_scaling']:g}, "
-                          f"{params['background']} background")
-    plotting.rate_boxplot(rates, os.path.join(out_dir, "rates_boxplot.png"),
-                          title=f"rates per neuron, {simulator}")
+                       {"window_ms": window, "populations": summary,
+                        **({"areas": by_area} if by_area else {})})
+    _figures(simulator, params, spikes, rates, by_area, out_dir)
     if verbose:
-        print_summary(summary, timings)
+        fractions = model.background_fractions() if by_area else None
+        print_summary(summary, timings, fractions)
     return {"rates": summary, "timings": timings, "out_dir": out_dir}
 
 
-def print_summary(summary, timings):
-    """The per-population rate table and the phase timings."""
-    print("\npopulation   neurons   mean rate (1/s)   active")
-    for name, row in summary.items():
-        print(f"{name:<10} {row['n']:>9} {row['mean_hz']:>17.3f} {100 * row['active_fraction']:>7.1f}%")
-    phases = ("import", "setup", "create", "connect", "presimulate", "simulate", "save")
+def _by_area(summary):
+    """{area: {population: row}} for keys "area/population"; {} for a single circuit."""
+    by_area = {}
+    for key, row in summary.items():
+        area, _, name = key.rpartition("/")
+        if area:
+            by_area.setdefault(area, {})[name] = row
+    return {area: {n: rows[n] for n in POPULATIONS if n in rows} for area, rows in by_area.items()}
+
+
+def _figures(simulator, params, spikes, rates, by_area, out_dir):
+    from . import plotting
+    t_presim, t_sim = params["t_presim_ms"], params["t_sim_ms"]
+    scale = f"{simulator}, N={params['N_scaling']:g}, K={params['K_scaling']:g}"
+    if by_area:
+        plotting.area_rate_bars(
+            {area: {n: row["mean_hz"] for n, row in rows.items()}
+             for area, rows in by_area.items()},
+            os.path.join(out_dir, "rates_by_area.png"),
+            reference=dict(zip(POPULATIONS, params["full_mean_rates_hz"])),
+            title=f"{scale}, {len(by_area)} areas")
+        return
+    plotting.raster(spikes, os.path.join(out_dir, "raster.png"),
+                    max(t_presim, t_presim + t_sim - 200.0), t_presim + t_sim,
+                    title=f"{scale}, {params['background']} background")
+    plotting.rate_boxplot(rates, os.path.join(out_dir, "rates_boxplot.png"),
+                          title=f"rates per neuron, {simulator}")
+
+
+def print_summary(summary, timings, background_fractions=None):
+    """The per-population rate table and the phase timings.
+
+    Multi-area runs (keys "area/population") get an area column and, from
+    ``background_fractions`` (area -> population -> fraction), the background kept.
+    """
+    if background_fractions:
+        print("\narea  population   neurons   mean rate (1/s)   active   background kept")
+    else:
+        print("\npopulation   neurons   mean rate (1/s)   active")
+    for key, row in summary.items():
+        area, _, name = key.rpartition("/")
+        line = f"{name:<10} {row['n']:>9} {row['mean_hz']:>17.3f} " \
+               f"{100 * row['active_fraction']:>7.1f}%"
+        if background_fractions:
+            line = f"{area:<5} {line} {background_fractions[area][name]:>17.3f}"
+        print(line)
+    phases = ("import", "setup", "create", "connect", "build", "presimulate", "simulate",
+              "save")
     print("\n" + "  ".join(f"{p} {timings[p]:.1f} s" for p in phases if p in timings)
           + f"  RTF {timings['rtf']:.2f}  peak RSS {timings['peak_rss_bytes'] / 1e9:.2f} GB")
     for rank, row in enumerate(timings.get("ranks", ())):
