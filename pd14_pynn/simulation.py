@@ -15,7 +15,6 @@ import time
 import numpy as np
 
 from . import backends, derive, parallel, parameters, storage
-from .network import Microcircuit
 from .parameters import POPULATIONS
 
 BASE_MEMORY_BYTES = 600e6  # interpreter, PyNN, simulator libraries
@@ -171,9 +170,10 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     """
     root = parallel.launcher_rank() == 0
     say = print if verbose and root else (lambda *a, **k: None)
+    process_started = process_start_time()
+    timings = {"startup": time.time() - process_started}
     backend = check_run(simulator, params, out_dir, overwrite)
     parallel.barrier()  # every rank has checked the folder before rank 0 writes to it
-    timings = {}
     t0 = time.perf_counter()
     sim = backend.import_simulator()
     timings["import"] = time.perf_counter() - t0
@@ -201,6 +201,7 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         storage.write_json(os.path.join(out_dir, "metadata.json"), metadata)
     say(f"{metadata['label']}: {simulator} {settings}")
 
+    from .network import Microcircuit  # imports PyNN: not needed for checks or --help
     circuit = Microcircuit(sim, params, verbose=verbose and root)
     circuit.build()
     t0 = time.perf_counter()
@@ -232,8 +233,8 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     if len(per_rank) > 1:
         timings["ranks"] = per_rank
         timings["peak_rss_bytes_total"] = sum(t["peak_rss_bytes"] for t in per_rank)
-    storage.write_json(os.path.join(out_dir, "timings.json"), timings)
 
+    t0 = time.perf_counter()
     spikes = storage.spike_table(block)
     window = (t_presim, t_presim + t_sim)
     rates = {name: storage.population_rates(spikes[name], *window) for name in POPULATIONS}
@@ -249,9 +250,25 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
                           f"{params['background']} background")
     plotting.rate_boxplot(rates, os.path.join(out_dir, "rates_boxplot.png"),
                           title=f"rates per neuron, {simulator}")
+    timings["report"] = time.perf_counter() - t0
+    timings["peak_rss_bytes"] = peak_rss_bytes()
+    # the process's whole wall time so far, and what no phase accounts for
+    timings["total"] = time.time() - process_started
+    timings["other"] = timings["total"] - sum(timings[p] for p in PHASES if p in timings)
+    storage.write_json(os.path.join(out_dir, "timings.json"), timings)
     if verbose:
         print_summary(summary, timings)
     return {"rates": summary, "timings": timings, "out_dir": out_dir}
+
+
+PHASES = ("startup", "import", "setup", "create", "connect", "presimulate", "simulate", "save",
+          "report")
+
+
+def process_start_time():
+    """When this process started (s since the epoch): the user's stopwatch starts there."""
+    import psutil
+    return psutil.Process().create_time()
 
 
 def print_summary(summary, timings):
@@ -259,9 +276,10 @@ def print_summary(summary, timings):
     print("\npopulation   neurons   mean rate (1/s)   active")
     for name, row in summary.items():
         print(f"{name:<10} {row['n']:>9} {row['mean_hz']:>17.3f} {100 * row['active_fraction']:>7.1f}%")
-    phases = ("import", "setup", "create", "connect", "presimulate", "simulate", "save")
-    print("\n" + "  ".join(f"{p} {timings[p]:.1f} s" for p in phases if p in timings)
-          + f"  RTF {timings['rtf']:.2f}  peak RSS {timings['peak_rss_bytes'] / 1e9:.2f} GB")
+    print("\n" + "  ".join(f"{p} {timings[p]:.1f} s" for p in (*PHASES, "other")
+                           if p in timings)
+          + f"  = total {timings['total']:.1f} s  (RTF {timings['rtf']:.2f}, "
+          f"peak RSS {timings['peak_rss_bytes'] / 1e9:.2f} GB)")
     for rank, row in enumerate(timings.get("ranks", ())):
         print(f"  rank {rank}: connect {row['connect']:.1f} s  simulate {row['simulate']:.1f} s  "
               f"peak RSS {row['peak_rss_bytes'] / 1e9:.2f} GB")
