@@ -18,17 +18,48 @@ from .network import Microcircuit
 from .parameters import POPULATIONS
 
 BASE_MEMORY_BYTES = 600e6  # interpreter, PyNN, simulator libraries
+# collecting and writing the recorded data: PyNN's copies of ids and times, the Neo
+# spike trains and the pickle buffer. Measured with run/measure_recording_memory.py
+# (1.3 million spikes): peak minus recorder = 114 (NEST), 88 (NEURON), 109 (Brian2)
+# bytes per spike
+COLLECT_BYTES_PER_SPIKE = 100
+# the same for membrane potential samples: PyNN's array and Neo's AnalogSignal
+COLLECT_BYTES_PER_V_SAMPLE = 16
 
 
-def estimate_memory(backend, params):
-    """Rough peak memory (bytes) of a run from per-synapse and per-neuron costs."""
+def expected_recording(params):
+    """``(spikes, v_samples)`` a run will record: spikes from the full-scale mean
+    rates (``full_mean_rates_hz``) of every neuron over presimulation and
+    simulation; samples of ``v`` of ``record_v`` neurons per population."""
+    d = derive.derive(params)
+    duration_s = (params["t_presim_ms"] + params["t_sim_ms"]) * 1e-3
+    spikes = float(np.sum(d["num_neurons"] * np.asarray(params["full_mean_rates_hz"]))) * duration_s
+    traced = float(np.minimum(d["num_neurons"], params["record_v"]).sum())
+    samples = traced * (params["t_presim_ms"] + params["t_sim_ms"]) / params["record_v_interval_ms"]
+    return spikes, samples
+
+
+def memory_parts(backend, params):
+    """Rough peak memory (bytes) of a run, by part: ``network`` (interpreter,
+    neurons, synapses), ``spikes`` and ``v`` (what the recorders hold, plus the
+    copies made when the data are collected and written)."""
     d = derive.derive(params)
     n_syn = int(d["num_synapses"].sum())
     if params["thalamic_input"]:
         n_syn += int(d["thalamic_synapses"].sum())
     n_neurons = int(d["num_neurons"].sum())
-    return BASE_MEMORY_BYTES + n_syn * backend.BYTES_PER_SYNAPSE + \
-        n_neurons * backend.BYTES_PER_NEURON
+    spikes, samples = expected_recording(params)
+    return {
+        "network": BASE_MEMORY_BYTES + n_syn * backend.BYTES_PER_SYNAPSE
+        + n_neurons * backend.BYTES_PER_NEURON,
+        "spikes": spikes * (backend.BYTES_PER_RECORDED_SPIKE + COLLECT_BYTES_PER_SPIKE),
+        "v": samples * (backend.BYTES_PER_V_SAMPLE + COLLECT_BYTES_PER_V_SAMPLE),
+    }
+
+
+def estimate_memory(backend, params):
+    """Rough peak memory (bytes) of a run: :func:`memory_parts` summed."""
+    return sum(memory_parts(backend, params).values())
 
 
 def total_memory():
@@ -53,15 +84,26 @@ def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None):
     # under MPI each rank holds its share; ranks may sit on several machines, so
     # only a share larger than this machine is sure to fail
     ranks = parallel.launcher_size()
-    needed = estimate_memory(backend, params) / ranks
+    parts = memory_parts(backend, params)
+    needed = sum(parts.values()) / ranks
     if needed > limit:
         per = f" per rank ({ranks} ranks)" if ranks > 1 else ""
+        if parts["network"] >= parts["spikes"] + parts["v"]:
+            advice = "lower --n-scaling/--k-scaling or use a bigger machine"
+        else:
+            advice = "lower --t-sim/--t-presim (or --record-v), or use a bigger machine"
         raise backends.BackendError(
-            f"this run needs about {needed / 1e9:.1f} GB{per} on {simulator} but the machine has "
-            f"{limit / 1e9:.1f} GB; lower --n-scaling/--k-scaling or use a bigger machine")
+            f"this run needs about {_gigabytes(needed)}{per} on {simulator} (network "
+            f"{_gigabytes(parts['network'])}, recorded spikes {_gigabytes(parts['spikes'])}, "
+            f"membrane traces {_gigabytes(parts['v'])}) but the machine has "
+            f"{_gigabytes(limit)}; {advice}")
     if out_dir:
         storage.check_output_folder(out_dir, overwrite)
     return backend
+
+
+def _gigabytes(n_bytes):
+    return f"{n_bytes / 1e9:.3g} GB"
 
 
 def peak_rss_bytes():

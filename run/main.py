@@ -29,8 +29,15 @@ _OPTIONS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad option is one ``error:`` line like every other bad input."""
+
+    def error(self, message):
+        raise parameters.ParameterError(f"{message} (see 'python run/main.py --help')")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python run/main.py",
         description="Simulate the Potjans & Diesmann (2014) cortical microcircuit with PyNN.")
     parser.add_argument("simulator", nargs="?",
@@ -121,9 +128,13 @@ def resolve_parameters(args):
     if args.config:
         try:
             with open(args.config) as handle:
-                overrides.update(json.load(handle))
-        except (OSError, json.JSONDecodeError) as err:
+                overrides = json.load(handle)
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
             raise parameters.ParameterError(f"cannot read --config {args.config!r}: {err}")
+        if not isinstance(overrides, dict):
+            raise parameters.ParameterError(
+                f"--config {args.config!r} must hold one JSON object of parameter overrides "
+                f"({{\"key\": value, ...}}), got a {type(overrides).__name__}")
     for option, key in _OPTIONS.items():
         value = getattr(args, option)
         if value is not None:
@@ -132,8 +143,8 @@ def resolve_parameters(args):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         params = resolve_parameters(args)
         if args.list_parameters:
             print(json.dumps(params, indent=1))
@@ -147,7 +158,7 @@ def main(argv=None):
         simulation.check_run(args.simulator, params, out, args.overwrite)
         simulation.run(args.simulator, params, out, overwrite=args.overwrite,
                        spike_format=args.format, command_line=sys.argv)
-    except (parameters.ParameterError, backends.BackendError, storage.OutputExistsError) as err:
+    except (parameters.ParameterError, backends.BackendError, storage.OutputFolderError) as err:
         if parallel.launcher_rank() == 0:
             print(f"error: {err}", file=sys.stderr)
         return 2

@@ -30,6 +30,11 @@ MAX_CONNECTIONS_PER_THREAD = 134_217_726
 # synapse with everything else included (docs/performance.md); 56 leaves a margin
 BYTES_PER_SYNAPSE = 56
 BYTES_PER_NEURON = 20_000
+# recording (bytes, including growth headroom of the vectors): NEST's spike_recorder
+# keeps a sender id (8) and a time (8) per spike in std::vectors, which double their
+# capacity as they grow; the multimeter keeps sender, time and V_m (24) per sample
+BYTES_PER_RECORDED_SPIKE = 32  # measured 16.7 (run/measure_recording_memory.py)
+BYTES_PER_V_SAMPLE = 48
 
 
 def threads_needed(n_synapses, processes=1):

@@ -35,6 +35,10 @@ PACKAGE = "neuron"
 # synapse (NetCon + its Python reference + index arrays); 400 leaves a margin
 BYTES_PER_SYNAPSE = 400
 BYTES_PER_NEURON = 20_000
+# recording (bytes, including growth headroom): PyNN records each cell's spike times
+# and v into an hoc Vector of doubles (8), whose capacity may double as it grows
+BYTES_PER_RECORDED_SPIKE = 16  # measured 8.2 (run/measure_recording_memory.py)
+BYTES_PER_V_SAMPLE = 16
 
 
 def import_simulator():
