@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from . import backends, derive, parallel, parameters, storage
+from . import backends, derive, interrupts, parallel, parameters, storage
 from .network import Microcircuit
 from .parameters import POPULATIONS
 
@@ -122,21 +122,27 @@ def _progress(done_ms, total_ms, started, label):
           f"{elapsed:7.1f} s  RTF {rtf:6.2f}", end=end, flush=True)
 
 
-def run_with_progress(sim, duration_ms, label, n_chunks=10, show=True, backend=None):
+def run_with_progress(sim, duration_ms, label, n_chunks=10, show=True, backend=None,
+                      should_stop=None):
     """Advance by ``duration_ms`` printing a progress bar; returns the wall time (s).
 
     A backend with its own ``run(sim, duration_ms, progress)`` (Brian2, where each
     ``run()`` call has a fixed cost) runs in one call and reports progress from
     inside; otherwise ``sim.run`` is called in ``n_chunks`` pieces (multiples of
-    the time step).
+    the time step). After each progress step ``should_stop()`` (if given) is
+    asked; when it is true, no further step is made and this returns early
+    (``sim.get_current_time()`` then tells how far the run got).
     """
     if duration_ms <= 0:
         return 0.0
     started = time.perf_counter()
+    stop = should_stop or (lambda: False)
     if hasattr(backend, "run"):
         def progress(done_ms):
-            _progress(done_ms, duration_ms, started, label)
-        backend.run(sim, duration_ms, progress if show else None)
+            if show:
+                _progress(done_ms, duration_ms, started, label)
+            return stop()
+        backend.run(sim, duration_ms, progress)
         return time.perf_counter() - started
     dt = sim.get_time_step()
     steps = int(round(duration_ms / dt))
@@ -145,6 +151,8 @@ def run_with_progress(sim, duration_ms, label, n_chunks=10, show=True, backend=N
         sim.run((hi - lo) * dt)
         if show:
             _progress(hi * dt, steps * dt, started, label)
+        if stop():
+            break
     return time.perf_counter() - started
 
 
@@ -175,6 +183,54 @@ def collect_block(circuits, t_presim_ms, variables=("spikes",)):
     return block
 
 
+PHASES = ("import", "setup", "create", "connect", "presimulate", "simulate", "save")
+# while these run, a signal stops the run at once (a half-built network is not kept)
+BUILD_PHASES = ("import", "setup", "create", "connect")
+
+
+class _RunRecord:
+    """Where a run is (phase, simulated time) and what it has timed; rank 0 writes
+    ``status.json`` and ``timings.json`` from it."""
+
+    def __init__(self, out_dir, root, params, command_line):
+        self.out_dir, self.root, self.params = out_dir, root, params
+        self.command_line = list(command_line)
+        self.phase, self.simulated_ms, self.timings = "import", 0.0, {}
+        self.sim = None
+
+    def enter(self, phase, stop=None):
+        self.phase = phase
+        if stop is not None:
+            stop.raise_now = phase in BUILD_PHASES
+            if stop.raise_now and stop.signal_name:  # arrived between two phases
+                raise interrupts.RunInterrupted(stop.signal_name)
+        self.status("running")
+
+    def reached(self):
+        if self.sim is not None:
+            try:
+                self.simulated_ms = float(self.sim.get_current_time())
+            except Exception:  # a simulator broken by the error being reported
+                pass
+        return self.simulated_ms
+
+    def status(self, state, **details):
+        if self.root:
+            storage.write_status(self.out_dir, state, self.phase, self.simulated_ms,
+                                 t_stop_ms=self.params["t_presim_ms"] + self.params["t_sim_ms"],
+                                 **details)
+
+    def rerun_command(self):
+        """The command line of this run, with ``--overwrite`` to reuse its folder."""
+        import shlex
+        argv = list(self.command_line)
+        if argv and argv[0].endswith(".py"):
+            argv = ["python"] + argv
+        if "--overwrite" not in argv:
+            argv.append("--overwrite")
+        return " ".join(shlex.quote(str(a)) for a in argv)
+
+
 def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         command_line=None, verbose=True):
     """Run the model on ``simulator`` and write the run folder; returns a summary dict.
@@ -182,24 +238,83 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     Under mpirun (NEURON, or an MPI-enabled NEST) every rank builds and simulates
     its share; rank 0 alone writes files, with spikes gathered from all ranks and
     timings and peak memory reported per rank.
+
+    ``status.json`` says ``running`` (with the phase) until the run ends as
+    ``complete``, ``interrupted`` or ``failed``; ``run.log`` keeps the console
+    output. SIGINT or SIGTERM stop the run after the current progress step: the
+    spikes recorded so far and the timings are written, the status says where
+    it stopped, and :class:`~pd14_pynn.interrupts.RunInterrupted` is raised
+    (with a one-line message: where, and how to rerun). Any other error is
+    recorded as ``failed`` (phase and error line) and raised again.
     """
     root = parallel.launcher_rank() == 0
-    say = print if verbose and root else (lambda *a, **k: None)
     backend = check_run(simulator, params, out_dir, overwrite)
     parallel.barrier()  # every rank has checked the folder before rank 0 writes to it
-    timings = {}
+    if root:
+        storage.prepare_run_folder(out_dir, overwrite=True)
+        storage.remove_run_files(out_dir)
+        storage.write_json(os.path.join(out_dir, "parameters.json"), params)
+    record = _RunRecord(out_dir, root, params, command_line or sys.argv)
+    record.status("running")
+    log_path = os.path.join(out_dir, storage.LOG_FILE)
+    with storage.console_log(log_path, enabled=root) as log, \
+            interrupts.StopSignals() as stop:
+        try:
+            return _run_phases(simulator, backend, params, out_dir, spike_format, record,
+                               stop, verbose and root)
+        except interrupts.RunInterrupted as stopped:
+            stop.raise_now = False
+            # during the build: no simulation to keep; the status says where it stopped
+            record.status("interrupted", signal=stopped.signal_name,
+                          rerun=record.rerun_command())
+            _write_timings(record)
+            raise _interrupted_message(record, stopped.signal_name) from None
+        except Exception as err:
+            stop.raise_now = False
+            record.reached()
+            error = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+            record.status("failed", error=error, rerun=record.rerun_command())
+            _write_timings(record)
+            if log is not None:
+                import traceback
+                traceback.print_exc(file=log)
+            raise
+
+
+def _interrupted_message(record, signal_name):
+    """The exception, with its one line: where the run stopped and how to rerun it."""
+    total = record.params["t_presim_ms"] + record.params["t_sim_ms"]
+    message = (f"interrupted by {signal_name} in {record.phase} at "
+               f"{record.simulated_ms:g} of {total:g} ms simulated; what was done is in "
+               f"{record.out_dir} (status.json); rerun with: {record.rerun_command()}")
+    if record.root:
+        print(message, file=sys.stderr, flush=True)
+    return interrupts.RunInterrupted(signal_name, message)
+
+
+def _write_timings(record):
+    record.timings["peak_rss_bytes"] = peak_rss_bytes()
+    if record.root:
+        storage.write_json(os.path.join(record.out_dir, "timings.json"),
+                           dict(record.timings, simulated_ms=record.simulated_ms,
+                                complete=False))
+
+
+def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop, verbose):
+    root = record.root
+    say = print if verbose else (lambda *a, **k: None)
+    timings = record.timings
+    record.enter("import", stop)
     t0 = time.perf_counter()
     sim = backend.import_simulator()
     timings["import"] = time.perf_counter() - t0
-
-    if root:
-        storage.prepare_run_folder(out_dir, overwrite=True)
-        storage.write_json(os.path.join(out_dir, "parameters.json"), params)
     derived = derive.derive(params)
     n_syn = int(derived["num_synapses"].sum())
 
+    record.enter("setup", stop)
     t0 = time.perf_counter()
     settings = backend.setup(sim, params, n_syn)
+    record.sim = sim
     timings["setup"] = time.perf_counter() - t0
     metadata = {
         "simulator": simulator, "settings": settings,
@@ -208,44 +323,57 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         "num_neurons": dict(zip(POPULATIONS, derived["num_neurons"])),
         "num_synapses_total": n_syn, "num_synapses": derived["num_synapses"],
         "dc_pA": dict(zip(POPULATIONS, derived["dc_pA"])),
-        "command_line": command_line or sys.argv,
+        "command_line": record.command_line,
         "mpi_processes": parallel.launcher_size(),
     }
     if root:
         storage.write_json(os.path.join(out_dir, "metadata.json"), metadata)
     say(f"{metadata['label']}: {simulator} {settings}")
 
-    circuit = Microcircuit(sim, params, verbose=verbose and root)
-    circuit.build()
+    circuit = Microcircuit(sim, params, verbose=verbose)
+    circuit.build(on_phase=lambda phase: record.enter(phase, stop))
     t0 = time.perf_counter()
     backend.finish_build(sim)
     circuit.timings["connect"] += time.perf_counter() - t0
     timings.update(circuit.timings)
     t_presim, t_sim = params["t_presim_ms"], params["t_sim_ms"]
     say(f"Simulating {t_presim:g} ms presimulation + {t_sim:g} ms")
-    timings["presimulate"] = run_with_progress(sim, t_presim, "presimulate", show=root,
-                                              backend=backend)
-    timings["simulate"] = run_with_progress(sim, t_sim, "simulate", show=root,
-                                           backend=backend)
-    timings["rtf"] = timings["simulate"] / (t_sim * 1e-3)
+    for phase, duration in (("presimulate", t_presim), ("simulate", t_sim)):
+        record.enter(phase, stop)
+        timings[phase] = run_with_progress(sim, duration, phase, show=root, backend=backend,
+                                           should_stop=stop.check)
+        record.reached()
+        if stop.stopped:
+            break
+    if "simulate" in timings and record.simulated_ms > t_presim:
+        timings["rtf"] = timings["simulate"] / ((record.simulated_ms - t_presim) * 1e-3)
     # before collecting data: comparable with native baselines, which keep no copies
     timings["peak_rss_after_simulate_bytes"] = peak_rss_bytes()
 
+    record.enter("save")
     t0 = time.perf_counter()
     variables = ("spikes", "v") if params["record_v"] else ("spikes",)
     block = collect_block([circuit], t_presim, variables)  # gathers from all ranks
-    block.annotations.update(simulator=simulator, label=metadata["label"])
+    block.annotations.update(simulator=simulator, label=metadata["label"],
+                             simulated_ms=record.simulated_ms, complete=not stop.stopped)
     if root:
         storage.write_block(block, os.path.join(out_dir, "spikes" + spike_format))
     timings["save"] = time.perf_counter() - t0
     timings["peak_rss_bytes"] = peak_rss_bytes()
     per_rank = parallel.gather(dict(timings))
-    sim.end()
-    if not root:
-        return {"timings": timings, "out_dir": out_dir}
     if len(per_rank) > 1:
         timings["ranks"] = per_rank
         timings["peak_rss_bytes_total"] = sum(t["peak_rss_bytes"] for t in per_rank)
+    if stop.stopped:
+        signal_name = stop.agreed_signal()
+        record.phase = "simulate" if "simulate" in timings else "presimulate"
+        _write_timings(record)
+        record.status("interrupted", signal=signal_name, rerun=record.rerun_command())
+        sim.end()
+        raise _interrupted_message(record, signal_name)
+    sim.end()
+    if not root:
+        return {"timings": timings, "out_dir": out_dir}
     storage.write_json(os.path.join(out_dir, "timings.json"), timings)
 
     spikes = storage.spikes_by_population(block)
@@ -265,6 +393,7 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
                           title=f"rates per neuron, {simulator}")
     if verbose:
         print_summary(summary, timings)
+    record.status("complete")
     return {"rates": summary, "timings": timings, "out_dir": out_dir}
 
 
@@ -273,8 +402,7 @@ def print_summary(summary, timings):
     print("\npopulation   neurons   mean rate (1/s)   active")
     for name, row in summary.items():
         print(f"{name:<10} {row['n']:>9} {row['mean_hz']:>17.3f} {100 * row['active_fraction']:>7.1f}%")
-    phases = ("import", "setup", "create", "connect", "presimulate", "simulate", "save")
-    print("\n" + "  ".join(f"{p} {timings[p]:.1f} s" for p in phases if p in timings)
+    print("\n" + "  ".join(f"{p} {timings[p]:.1f} s" for p in PHASES if p in timings)
           + f"  RTF {timings['rtf']:.2f}  peak RSS {timings['peak_rss_bytes'] / 1e9:.2f} GB")
     for rank, row in enumerate(timings.get("ranks", ())):
         print(f"  rank {rank}: connect {row['connect']:.1f} s  simulate {row['simulate']:.1f} s  "

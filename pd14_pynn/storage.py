@@ -167,6 +167,17 @@ def prepare_run_folder(path, overwrite=False):
     return path
 
 
+def remove_run_files(run_dir):
+    """Delete the files a previous run wrote into ``run_dir`` (for ``--overwrite``),
+    so that an interrupted rerun cannot leave an older run's results beside its own."""
+    names = (*RESULT_FILES, STATUS_FILE, LOG_FILE, "raster.png", "rates_boxplot.png",
+             *("spikes" + ext for ext in SPIKE_FORMATS))
+    for name in names:
+        path = os.path.join(run_dir, name)
+        if os.path.isfile(path):
+            os.remove(path)
+
+
 def _jsonable(value):
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}

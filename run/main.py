@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from pd14_pynn import backends, parallel, parameters, simulation, storage
+from pd14_pynn import backends, interrupts, parallel, parameters, simulation, storage
 
 # CLI option -> parameter key
 _OPTIONS = {
@@ -162,6 +162,11 @@ def main(argv=None):
         if parallel.launcher_rank() == 0:
             print(f"error: {err}", file=sys.stderr)
         return 2
+    except interrupts.RunInterrupted as stopped:
+        return stopped.exit_code  # rank 0 has printed where it stopped and how to rerun
+    except KeyboardInterrupt:
+        print("interrupted before the run started; nothing was written", file=sys.stderr)
+        return 130
     if parallel.launcher_rank() == 0:
         print(f"\nResults in {out}")
     return 0

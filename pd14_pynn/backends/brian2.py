@@ -91,12 +91,18 @@ def _reset_before_run_only(state):
 
 
 def run(sim, duration_ms, progress=None):
-    """Advance by ``duration_ms`` in one Brian2 ``run()``; ``progress(done_ms)`` every ~5 s."""
+    """Advance by ``duration_ms`` in one Brian2 ``run()``; ``progress(done_ms)`` every ~5 s.
+
+    When ``progress`` returns True the network stops after the current time step
+    (``Network.stop``) and this returns normally.
+    """
     report = None
     if progress is not None:
+        network = sim.simulator.state.network
+
         def report(elapsed, completed, start, duration):
-            if completed > 0:  # Brian2 also reports at the start
-                progress(float(completed) * duration_ms)
+            if completed > 0 and progress(float(completed) * duration_ms):  # Brian2 also
+                network.stop()                                                # reports at 0
     sim.simulator.state.run(duration_ms, report=report)
 
 

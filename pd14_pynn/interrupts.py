@@ -1,0 +1,90 @@
+"""Stopping a run early on SIGINT (Ctrl-C) or SIGTERM (what batch schedulers send
+before the kill at the time limit), so that the run folder keeps what was done.
+
+* :class:`StopSignals` -- a context manager that installs handlers for SIGINT and
+  SIGTERM. The first signal sets a flag and prints one line; while the network
+  is being built (``raise_now``), it raises :class:`RunInterrupted` at once,
+  since nothing of a half-built network is worth keeping. A second SIGINT exits
+  at once, without saving.
+* :meth:`StopSignals.check` -- called after each progress step of the
+  simulation, on every MPI rank: true when any rank got a signal, so that all
+  ranks stop after the same step (a rank that stopped alone would leave the
+  others waiting in the spike exchange).
+"""
+
+import os
+import signal
+import sys
+import threading
+
+from . import parallel
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class RunInterrupted(Exception):
+    """A run stopped early by a signal; ``signal_name`` is e.g. ``"SIGINT"``."""
+
+    def __init__(self, signal_name, message=""):
+        super().__init__(message or f"interrupted by {signal_name}")
+        self.signal_name = signal_name
+
+    @property
+    def exit_code(self):
+        """128 + the signal number, as a shell reports a process ended by it."""
+        return 128 + int(getattr(signal, self.signal_name, signal.SIGINT))
+
+
+class StopSignals:
+    """Handlers for SIGINT and SIGTERM while a run is active (see the module doc)."""
+
+    def __init__(self):
+        self.signal_name = None   # the first signal received on this rank
+        self.stopped = False      # agreed by all ranks (set by check())
+        self.raise_now = False    # True while building: raise RunInterrupted at once
+        self._previous = {}
+
+    def __enter__(self):
+        if threading.current_thread() is not threading.main_thread():
+            return self  # Python delivers signals to the main thread only
+        for number in SIGNALS:
+            self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        return False
+
+    def _handle(self, number, frame):
+        name = signal.Signals(number).name
+        if self.signal_name is not None:
+            if number == signal.SIGINT:
+                # the user insists: leave now, the folder keeps status "running"
+                _say(f"{name} again: exiting now, without saving\n")
+                os._exit(128 + number)
+            return
+        self.signal_name = name
+        if parallel.launcher_rank() == 0:
+            _say(f"{name} received: stopping after the current step and saving what was "
+                 f"simulated (Ctrl-C again to exit at once)\n")
+        if self.raise_now:
+            raise RunInterrupted(name)
+
+    def check(self):
+        """True if this or any other MPI rank got a signal; call it on every rank."""
+        self.stopped = parallel.any_rank(self.signal_name is not None)
+        return self.stopped
+
+    def agreed_signal(self):
+        """The signal to report: this rank's, or SIGTERM/SIGINT of another rank."""
+        return self.signal_name or "SIGTERM"
+
+
+def _say(text):
+    # os.write, not print: a signal handler may interrupt a print in progress, and
+    # Python's buffered streams refuse to be re-entered
+    try:
+        os.write(sys.stderr.fileno(), text.encode())
+    except (OSError, ValueError, AttributeError):
+        pass
