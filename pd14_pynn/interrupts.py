@@ -6,6 +6,10 @@ before the kill at the time limit), so that the run folder keeps what was done.
   is being built (``raise_now``), it raises :class:`RunInterrupted` at once,
   since nothing of a half-built network is worth keeping. A second SIGINT exits
   at once, without saving.
+* While a simulator runs a step in C++ (NEST, NEURON hold Python's lock), Python
+  handlers run only when the step ends; so SIGINT is installed with the
+  kernel flag ``SA_RESETHAND`` (:func:`_reset_after_first_delivery`): the first
+  Ctrl-C is noted at once and the second, at any moment, ends the process.
 * :meth:`StopSignals.check` -- called after each progress step of the
   simulation, on every MPI rank: true when any rank got a signal, so that all
   ranks stop after the same step (a rank that stopped alone would leave the
@@ -49,6 +53,7 @@ class StopSignals:
             return self  # Python delivers signals to the main thread only
         for number in SIGNALS:
             self._previous[number] = signal.signal(number, self._handle)
+        _reset_after_first_delivery(signal.SIGINT)
         return self
 
     def __exit__(self, *exc):
@@ -79,6 +84,36 @@ class StopSignals:
     def agreed_signal(self):
         """The signal to report: this rank's, or SIGTERM/SIGINT of another rank."""
         return self.signal_name or "SIGTERM"
+
+
+def _reset_after_first_delivery(number):
+    """Add ``SA_RESETHAND`` to the installed handler of signal ``number`` (Linux, glibc).
+
+    The kernel then restores the default action (end the process) as it delivers
+    the signal once, so a second one ends the process even while a simulator
+    step runs in C++. Returns False (and changes nothing) where the layout of
+    ``struct sigaction`` is not known.
+    """
+    import ctypes
+    import ctypes.util
+    import platform
+    if sys.platform != "linux" or platform.machine() not in ("x86_64", "aarch64"):
+        return False
+
+    class Sigaction(ctypes.Structure):  # glibc's struct sigaction on 64-bit Linux
+        _fields_ = [("handler", ctypes.c_void_p), ("mask", ctypes.c_ubyte * 128),
+                    ("flags", ctypes.c_int), ("restorer", ctypes.c_void_p)]
+
+    SA_RESETHAND = 0x80000000
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        action = Sigaction()
+        if libc.sigaction(int(number), None, ctypes.byref(action)) != 0:
+            return False
+        action.flags = ctypes.c_int(action.flags | SA_RESETHAND).value  # wraps to int32
+        return libc.sigaction(int(number), ctypes.byref(action), None) == 0
+    except (OSError, AttributeError, TypeError):
+        return False
 
 
 def _say(text):

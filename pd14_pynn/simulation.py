@@ -6,6 +6,7 @@ folder described in :mod:`pd14_pynn.storage`. Parameters are written first, so a
 failure later still leaves a record of what was attempted.
 """
 
+import json
 import os
 import resource
 import sys
@@ -122,64 +123,76 @@ def _progress(done_ms, total_ms, started, label):
           f"{elapsed:7.1f} s  RTF {rtf:6.2f}", end=end, flush=True)
 
 
-def run_with_progress(sim, duration_ms, label, n_chunks=10, show=True, backend=None,
-                      should_stop=None):
-    """Advance by ``duration_ms`` printing a progress bar; returns the wall time (s).
+def run_with_progress(sim, duration_ms, label, show=True, backend=None, should_stop=None):
+    """Advance by ``duration_ms`` printing a progress bar; returns (wall s, simulated ms).
 
-    A backend with its own ``run(sim, duration_ms, progress)`` (Brian2, where each
-    ``run()`` call has a fixed cost) runs in one call and reports progress from
-    inside; otherwise ``sim.run`` is called in ``n_chunks`` pieces (multiples of
-    the time step). After each progress step ``should_stop()`` (if given) is
-    asked; when it is true, no further step is made and this returns early
-    (``sim.get_current_time()`` then tells how far the run got).
+    The backend advances (``backend.run(sim, duration_ms, progress)``) and calls
+    ``progress(done_ms)`` after each piece; when ``should_stop()`` is true the
+    backend stops at that point, and the simulated time reached is returned.
     """
     if duration_ms <= 0:
-        return 0.0
+        return 0.0, 0.0
     started = time.perf_counter()
-    stop = should_stop or (lambda: False)
-    if hasattr(backend, "run"):
-        def progress(done_ms):
-            if show:
-                _progress(done_ms, duration_ms, started, label)
-            return stop()
-        backend.run(sim, duration_ms, progress)
-        return time.perf_counter() - started
-    dt = sim.get_time_step()
-    steps = int(round(duration_ms / dt))
-    bounds = np.linspace(0, steps, min(n_chunks, steps) + 1).round().astype(int)
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        sim.run((hi - lo) * dt)
+
+    def progress(done_ms):
         if show:
-            _progress(hi * dt, steps * dt, started, label)
-        if stop():
-            break
-    return time.perf_counter() - started
+            _progress(done_ms, duration_ms, started, label)
+        return bool(should_stop and should_stop())
+
+    reached = backend.run(sim, duration_ms, progress)
+    return time.perf_counter() - started, float(reached)
 
 
 def collect_block(circuits, t_presim_ms, variables=("spikes",)):
-    """One Neo block with the recorded data of every population of every circuit."""
+    """One Neo block with the recorded data of every population of every circuit.
+
+    Spikes stay columnar: one ``SpikeTrainList`` of (channel, time) arrays for the
+    whole network, never one ``SpikeTrain`` object per neuron (at full scale that
+    took minutes). Channel ``c`` of population ``p`` is neuron ``c - first_channel``;
+    the channel ranges are the block annotation ``populations`` (see
+    :func:`pd14_pynn.storage.spike_table`), and each channel is annotated with
+    ``population``, ``index`` and ``area`` for readers that iterate trains.
+    """
     import neo
+    import quantities as pq
+    from neo.core.spiketrainlist import SpikeTrainList
     block = neo.Block(name="PD14 microcircuit")
     segment = neo.Segment(name="run")
     block.segments.append(segment)
+    channels, times, table = [], [], []
+    first_channel, t_stop_ms = 0, 0.0
     for circuit in circuits:
         for name, pop in circuit.populations.items():
             data = pop.get_data(variables, clear=False).segments[0]
-            index_of = {int(cell): i for i, cell in enumerate(pop.all_cells)}
-            for train in data.spiketrains:
-                source_id = int(train.annotations.get("source_id", -1))
-                train.annotations.update(population=name, area=circuit.label,
-                                         index=int(index_of.get(source_id,
-                                                                train.annotations.get(
-                                                                    "source_index", -1))))
-                segment.spiketrains.append(train)
+            if "spikes" in variables:
+                ids, spike_times = data.spiketrains.multiplexed
+                channels.append(np.asarray(ids, dtype=np.int64) - int(pop.first_id)
+                                + first_channel)
+                times.append(_magnitude_ms(spike_times))
+                t_stop_ms = max(t_stop_ms, _magnitude_ms(data.spiketrains.t_stop))
+            table.append({"area": circuit.label, "population": name,
+                          "first_channel": first_channel, "size": int(pop.size)})
+            first_channel += int(pop.size)
             for signal in data.analogsignals:
                 signal.annotations.update(population=name, area=circuit.label)
                 signal.array_annotations["index"] = np.asarray(
                     signal.array_annotations.get("channel_index",
                                                  np.arange(signal.shape[1])))
                 segment.analogsignals.append(signal)
-    block.annotations.update(t_presim_ms=float(t_presim_ms))
+    if "spikes" in variables:
+        per_channel = {key: np.concatenate([np.full(row["size"], row[key])
+                                            for row in table] or [np.array([])])
+                       for key in ("population", "area")}
+        per_channel["index"] = np.concatenate(
+            [np.arange(row["size"]) for row in table] or [np.array([], dtype=int)])
+        segment.spiketrains = SpikeTrainList.from_spike_time_array(
+            np.concatenate(times or [np.array([])]),
+            np.concatenate(channels or [np.array([], dtype=np.int64)]),
+            np.arange(first_channel), t_stop=t_stop_ms * pq.ms, units="ms",
+            t_start=0.0 * pq.ms, **per_channel)
+        segment.spiketrains.segment = segment
+    block.annotations.update(t_presim_ms=float(t_presim_ms),
+                             populations=json.dumps(table))
     return block
 
 
@@ -196,7 +209,6 @@ class _RunRecord:
         self.out_dir, self.root, self.params = out_dir, root, params
         self.command_line = list(command_line)
         self.phase, self.simulated_ms, self.timings = "import", 0.0, {}
-        self.sim = None
 
     def enter(self, phase, stop=None):
         self.phase = phase
@@ -205,14 +217,6 @@ class _RunRecord:
             if stop.raise_now and stop.signal_name:  # arrived between two phases
                 raise interrupts.RunInterrupted(stop.signal_name)
         self.status("running")
-
-    def reached(self):
-        if self.sim is not None:
-            try:
-                self.simulated_ms = float(self.sim.get_current_time())
-            except Exception:  # a simulator broken by the error being reported
-                pass
-        return self.simulated_ms
 
     def status(self, state, **details):
         if self.root:
@@ -229,6 +233,13 @@ class _RunRecord:
         if "--overwrite" not in argv:
             argv.append("--overwrite")
         return " ".join(shlex.quote(str(a)) for a in argv)
+
+
+def _magnitude_ms(value):
+    """Plain float array (or float) in ms from a Quantity or a plain number/array."""
+    if hasattr(value, "rescale"):
+        value = value.rescale("ms").magnitude
+    return np.asarray(value, dtype=float) if np.ndim(value) else float(value)
 
 
 def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
@@ -271,7 +282,6 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
             raise _interrupted_message(record, stopped.signal_name) from None
         except Exception as err:
             stop.raise_now = False
-            record.reached()
             error = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
             record.status("failed", error=error, rerun=record.rerun_command())
             _write_timings(record)
@@ -314,7 +324,6 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
     record.enter("setup", stop)
     t0 = time.perf_counter()
     settings = backend.setup(sim, params, n_syn)
-    record.sim = sim
     timings["setup"] = time.perf_counter() - t0
     metadata = {
         "simulator": simulator, "settings": settings,
@@ -340,9 +349,9 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
     say(f"Simulating {t_presim:g} ms presimulation + {t_sim:g} ms")
     for phase, duration in (("presimulate", t_presim), ("simulate", t_sim)):
         record.enter(phase, stop)
-        timings[phase] = run_with_progress(sim, duration, phase, show=root, backend=backend,
-                                           should_stop=stop.check)
-        record.reached()
+        timings[phase], reached = run_with_progress(sim, duration, phase, show=root,
+                                                    backend=backend, should_stop=stop.check)
+        record.simulated_ms += reached
         if stop.stopped:
             break
     if "simulate" in timings and record.simulated_ms > t_presim:
@@ -376,9 +385,9 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
         return {"timings": timings, "out_dir": out_dir}
     storage.write_json(os.path.join(out_dir, "timings.json"), timings)
 
-    spikes = storage.spikes_by_population(block)
+    spikes = storage.spike_table(block)
     window = (t_presim, t_presim + t_sim)
-    rates = {name: storage.mean_rates(spikes[name], *window) for name in POPULATIONS}
+    rates = {name: storage.population_rates(spikes[name], *window) for name in POPULATIONS}
     summary = {name: {"mean_hz": float(r.mean()), "std_hz": float(r.std()),
                       "active_fraction": float(np.mean(r > 0)), "n": int(r.size)}
                for name, r in rates.items()}

@@ -5,10 +5,12 @@ A run folder holds:
 * ``parameters.json`` -- the fully resolved parameters;
 * ``metadata.json`` -- simulator, settings, versions of every package, derived
   counts, command line;
-* ``spikes.nix`` (or ``.pkl``) -- one Neo ``Block`` with one ``Segment``; each
-  ``SpikeTrain`` is annotated with ``population``, ``index`` (in the
-  population) and ``area``; membrane potentials (if recorded) as
-  ``AnalogSignal``\\ s annotated likewise;
+* ``spikes.pkl`` (or ``.nix``) -- one Neo ``Block`` with one ``Segment`` whose
+  spike trains are one columnar ``SpikeTrainList`` (arrays of channel and
+  time); channel ranges per population are the block annotation
+  ``populations``, and each train, when a reader iterates them, is annotated
+  with ``population``, ``index`` (in the population) and ``area``; membrane
+  potentials (if recorded) as ``AnalogSignal``\\ s annotated likewise;
 * ``timings.json`` -- seconds per phase and peak memory;
 * ``rates.json`` -- mean rate per population over the analysis window;
 * ``raster.png``, ``rates_boxplot.png``;
@@ -28,6 +30,7 @@ import os
 import platform
 import sys
 import tempfile
+from typing import NamedTuple
 
 import numpy as np
 
@@ -227,11 +230,16 @@ def neo_io(path):
 
 
 def write_block(block, path):
-    """Write a Neo block to ``path`` (format from the extension)."""
+    """Write a Neo block to ``path`` (format from the extension).
+
+    Pickle keeps columnar spike trains columnar (fast). NIX stores one object per
+    spike train, so they are made here, in one pass (NIX then needs ~10 ms each).
+    """
     io_class = neo_io(path)
     if os.path.exists(path):
         os.remove(path)
     if io_class.__name__ == "NixIO":
+        _materialise_trains(block)
         with io_class(path, mode="ow") as io:
             io.write_block(block)
     else:
@@ -258,20 +266,71 @@ def spike_file(run_dir):
     raise FileNotFoundError(f"no spikes.nix or spikes.pkl in {run_dir!r}")
 
 
+class PopulationSpikes(NamedTuple):
+    """The spikes of one population as arrays, sorted by neuron index, then time."""
+    index: np.ndarray     # neuron index in the population, one entry per spike
+    times_ms: np.ndarray  # spike times (ms)
+    size: int             # neurons in the population (silent ones included)
+
+
+def spike_table(block):
+    """``{key: PopulationSpikes}`` of a run's block, keys ``"L23E"`` or ``"area/L23E"``.
+
+    Reads the columnar arrays directly where the block has them (files written
+    by this package), so no per-neuron object is made; other blocks (e.g. NIX
+    files, or ones with one annotated ``SpikeTrain`` per neuron) are read train
+    by train.
+    """
+    segment = block.segments[0]
+    layout = block.annotations.get("populations")
+    if layout:
+        rows = json.loads(layout)
+        channels, times = segment.spiketrains.multiplexed
+        channels = np.asarray(channels, dtype=np.int64)
+        times = _ms(times)
+        order = np.lexsort((times, channels))
+        channels, times = channels[order], times[order]
+        table = {}
+        for row in rows:
+            lo, hi = np.searchsorted(channels, [row["first_channel"],
+                                                row["first_channel"] + row["size"]])
+            table[_key(row["area"], row["population"])] = PopulationSpikes(
+                channels[lo:hi] - row["first_channel"], times[lo:hi], int(row["size"]))
+        return table
+    groups = {}
+    for train in segment.spiketrains:
+        key = _key(train.annotations.get("area") or "", train.annotations["population"])
+        t = _ms(train.times)
+        groups.setdefault(key, []).append((int(train.annotations["index"]), t))
+    table = {}
+    for key, trains in groups.items():
+        index = np.concatenate([np.full(t.size, i, dtype=np.int64) for i, t in trains])
+        times = np.concatenate([t for _, t in trains])
+        order = np.lexsort((times, index))
+        table[key] = PopulationSpikes(index[order], times[order],
+                                      max(i for i, _ in trains) + 1)
+    return table
+
+
 def spikes_by_population(block):
-    """dict population -> list of spike-time arrays (ms), ordered by neuron index.
+    """dict population -> list of spike-time arrays (ms), one per neuron, by index.
 
     Multi-area runs: keys are ``"area/population"`` where an area is set.
     """
-    groups = {}
-    for train in block.segments[0].spiketrains:
-        area = train.annotations.get("area") or ""
-        key = f"{area}/{train.annotations['population']}" if area else \
-            train.annotations["population"]
-        groups.setdefault(key, []).append(
-            (int(train.annotations["index"]), np.asarray(train.rescale("ms").magnitude)))
-    return {key: [times for _, times in sorted(trains, key=lambda x: x[0])]
-            for key, trains in groups.items()}
+    return {key: split_by_neuron(spikes) for key, spikes in spike_table(block).items()}
+
+
+def split_by_neuron(spikes):
+    """List of spike-time arrays (ms), one per neuron, from a :class:`PopulationSpikes`."""
+    counts = np.bincount(spikes.index, minlength=spikes.size)
+    return np.split(spikes.times_ms, np.cumsum(counts)[:-1])
+
+
+def population_rates(spikes, t_start_ms, t_stop_ms):
+    """Per-neuron rates (1/s) over [t_start, t_stop) from a :class:`PopulationSpikes`."""
+    keep = (spikes.times_ms >= t_start_ms) & (spikes.times_ms < t_stop_ms)
+    duration_s = (t_stop_ms - t_start_ms) * 1e-3
+    return np.bincount(spikes.index[keep], minlength=spikes.size) / duration_s
 
 
 def mean_rates(spike_times, t_start_ms, t_stop_ms):
@@ -279,3 +338,37 @@ def mean_rates(spike_times, t_start_ms, t_stop_ms):
     duration_s = (t_stop_ms - t_start_ms) * 1e-3
     return np.array([np.count_nonzero((t >= t_start_ms) & (t < t_stop_ms)) / duration_s
                      for t in spike_times])
+
+
+def _key(area, population):
+    return f"{area}/{population}" if area else population
+
+
+def _ms(value):
+    if hasattr(value, "rescale"):
+        value = value.rescale("ms").magnitude
+    return np.asarray(value, dtype=float)
+
+
+def _materialise_trains(block):
+    """Replace a columnar ``SpikeTrainList`` by one annotated ``SpikeTrain`` per channel,
+    made by one sort instead of one pass over all spikes per channel (Neo's way)."""
+    import neo
+    import quantities as pq
+    from neo.core.spiketrainlist import SpikeTrainList
+    layout = block.annotations.get("populations")
+    if not layout:
+        return
+    segment = block.segments[0]
+    t_start = segment.spiketrains.t_start
+    t_stop = segment.spiketrains.t_stop
+    trains = []
+    for key, spikes in spike_table(block).items():
+        area, _, population = key.rpartition("/")
+        first = next(row["first_channel"] for row in json.loads(layout)
+                     if row["area"] == area and row["population"] == population)
+        for index, times in enumerate(split_by_neuron(spikes)):
+            trains.append(neo.SpikeTrain(times * pq.ms, t_start=t_start, t_stop=t_stop,
+                                         population=population, index=index, area=area,
+                                         channel_id=first + index))
+    segment.spiketrains = SpikeTrainList(items=trains, parent=segment)

@@ -34,11 +34,6 @@ PACKAGE = "brian2"
 # headroom for the per-projection numpy draws during connect
 BYTES_PER_SYNAPSE = 45
 BYTES_PER_NEURON = 20_000
-# recording (bytes, including growth headroom): Brian2's SpikeMonitor keeps an index
-# (int32, 4) and a time (float64, 8) per spike in dynamic arrays that grow by doubling;
-# the StateMonitor one float64 per sample and neuron
-BYTES_PER_RECORDED_SPIKE = 24  # measured 20.5 (run/measure_recording_memory.py)
-BYTES_PER_V_SAMPLE = 16
 
 
 def import_simulator():
@@ -93,17 +88,23 @@ def _reset_before_run_only(state):
 def run(sim, duration_ms, progress=None):
     """Advance by ``duration_ms`` in one Brian2 ``run()``; ``progress(done_ms)`` every ~5 s.
 
-    When ``progress`` returns True the network stops after the current time step
-    (``Network.stop``) and this returns normally.
+    ``progress`` returning True stops the network after the current time step
+    (``Network.stop``). Returns the simulated time reached (ms).
     """
+    state = sim.simulator.state
+    t_start_ms = float(state.network.t / _brian2().ms)
     report = None
     if progress is not None:
-        network = sim.simulator.state.network
-
         def report(elapsed, completed, start, duration):
-            if completed > 0 and progress(float(completed) * duration_ms):  # Brian2 also
-                network.stop()                                                # reports at 0
-    sim.simulator.state.run(duration_ms, report=report)
+            if completed > 0 and progress(float(completed) * duration_ms):
+                state.network.stop()
+    state.run(duration_ms, report=report)
+    return float(state.network.t / _brian2().ms) - t_start_ms
+
+
+def _brian2():
+    import brian2
+    return brian2
 
 
 def finish_build(sim):
