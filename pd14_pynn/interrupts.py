@@ -32,6 +32,7 @@ class RunInterrupted(Exception):
     def __init__(self, signal_name, message=""):
         super().__init__(message or f"interrupted by {signal_name}")
         self.signal_name = signal_name
+        self.reported = False  # True once the run folder and the console say so
 
     @property
     def exit_code(self):

@@ -274,6 +274,8 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
             return _run_phases(simulator, backend, params, out_dir, spike_format, record,
                                stop, verbose and root)
         except interrupts.RunInterrupted as stopped:
+            if stopped.reported:  # stopped while simulating: outputs written, line printed
+                raise
             stop.raise_now = False
             # during the build: no simulation to keep; the status says where it stopped
             record.status("interrupted", signal=stopped.signal_name,
@@ -299,7 +301,9 @@ def _interrupted_message(record, signal_name):
                f"{record.out_dir} (status.json); rerun with: {record.rerun_command()}")
     if record.root:
         print(message, file=sys.stderr, flush=True)
-    return interrupts.RunInterrupted(signal_name, message)
+    stopped = interrupts.RunInterrupted(signal_name, message)
+    stopped.reported = True
+    return stopped
 
 
 def _write_timings(record):
@@ -341,10 +345,10 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
 
     circuit = Microcircuit(sim, params, verbose=verbose)
     circuit.build(on_phase=lambda phase: record.enter(phase, stop))
+    timings.update(circuit.timings)
     t0 = time.perf_counter()
     backend.finish_build(sim)
-    circuit.timings["connect"] += time.perf_counter() - t0
-    timings.update(circuit.timings)
+    timings["connect"] += time.perf_counter() - t0
     t_presim, t_sim = params["t_presim_ms"], params["t_sim_ms"]
     say(f"Simulating {t_presim:g} ms presimulation + {t_sim:g} ms")
     for phase, duration in (("presimulate", t_presim), ("simulate", t_sim)):
@@ -370,7 +374,7 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
     timings["save"] = time.perf_counter() - t0
     timings["peak_rss_bytes"] = peak_rss_bytes()
     per_rank = parallel.gather(dict(timings))
-    if len(per_rank) > 1:
+    if root and len(per_rank) > 1:
         timings["ranks"] = per_rank
         timings["peak_rss_bytes_total"] = sum(t["peak_rss_bytes"] for t in per_rank)
     if stop.stopped:

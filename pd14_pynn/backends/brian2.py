@@ -34,6 +34,11 @@ PACKAGE = "brian2"
 # headroom for the per-projection numpy draws during connect
 BYTES_PER_SYNAPSE = 45
 BYTES_PER_NEURON = 20_000
+# recording (bytes, including growth headroom): Brian2's SpikeMonitor keeps an index
+# (int32, 4) and a time (float64, 8) per spike in dynamic arrays that grow by doubling;
+# the StateMonitor one float64 per sample and neuron
+BYTES_PER_RECORDED_SPIKE = 24  # measured 20.5 (run/measure_recording_memory.py)
+BYTES_PER_V_SAMPLE = 16
 
 
 def import_simulator():
