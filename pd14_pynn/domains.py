@@ -115,7 +115,7 @@ class Number:
         path, element = bad
         if path:
             return f"{name}{path} = {element!r} is not allowed: {name} must be {self.describe()}"
-        return f"{name} = {_short(value)} is not allowed: it must be {self.describe()}"
+        return f"{name} = {short_repr(value)} is not allowed: it must be {self.describe()}"
 
 
 class Choice:
@@ -130,7 +130,7 @@ class Choice:
     def problem(self, name, value):
         if isinstance(value, str) and value in self.options:
             return None
-        return f"{name} = {_short(value)} is not allowed: it must be {self.describe()}"
+        return f"{name} = {short_repr(value)} is not allowed: it must be {self.describe()}"
 
 
 class Flag:
@@ -142,9 +142,9 @@ class Flag:
     def problem(self, name, value):
         if isinstance(value, (bool, np.bool_)):
             return None
-        return f"{name} = {_short(value)} is not allowed: it must be {self.describe()}"
+        return f"{name} = {short_repr(value)} is not allowed: it must be {self.describe()}"
 
 
-def _short(value, limit=60):
+def short_repr(value, limit=60):
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."

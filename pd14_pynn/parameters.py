@@ -20,6 +20,8 @@ import copy
 import hashlib
 import json
 
+import math
+
 from .domains import Choice, Flag, Number
 
 POPULATIONS = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
@@ -167,6 +169,27 @@ def _distinct_time_constants(p):
                 f"tau_m_ms = {p['tau_m_ms']!r} (the PSP formula is singular there)")
 
 
+def _finite_model_numbers(p):
+    """The numbers derived from the parameters (PSC amplitudes, synapse counts, DC) are finite."""
+    import numpy as np
+    from . import derive  # derive imports this module
+    try:
+        with np.errstate(all="ignore"):
+            psc = derive.psc_per_psp(p["C_m_pF"], p["tau_m_ms"], p["tau_syn_ms"])
+            derived = derive.derive(p)
+    except (ZeroDivisionError, OverflowError, ValueError) as err:
+        psc, derived = float("nan"), {"error": err}
+    if not (math.isfinite(psc) and psc > 0):
+        return (f"C_m_pF = {p['C_m_pF']!r}, tau_m_ms = {p['tau_m_ms']!r}, tau_syn_ms = "
+                f"{p['tau_syn_ms']!r} are not allowed together: the PSC amplitude of a 1 mV "
+                f"PSP is {psc!r}, not a finite positive number")
+    for key, value in derived.items():
+        if not np.all(np.isfinite(np.asarray(value, dtype=float))):
+            return (f"these parameters give a non-finite derived {key} (e.g. "
+                    f"{np.asarray(value, dtype=float).ravel()[:3].tolist()}); use values of the "
+                    f"model's order of magnitude (docs/parameters.md)")
+
+
 def _every_population_has_a_neuron(p):
     """N_scaling leaves every population at least one neuron."""
     for name, full in zip(POPULATIONS, p["full_num_neurons"]):
@@ -179,7 +202,7 @@ def _every_population_has_a_neuron(p):
 
 # checks that involve several parameters; each returns None or one error line
 RELATIONS = (_delays_at_least_one_step, _times_on_grid, _reset_below_threshold,
-              _distinct_time_constants, _every_population_has_a_neuron)
+              _distinct_time_constants, _every_population_has_a_neuron, _finite_model_numbers)
 
 
 class ParameterError(ValueError):
