@@ -65,7 +65,7 @@ class StopSignals:
     def _handle(self, number, frame):
         name = signal.Signals(number).name
         if self.signal_name is not None:
-            if number == signal.SIGINT:
+            if number == signal.SIGINT and self.signal_name == "SIGINT":
                 # the user insists: leave now, the folder keeps status "running"
                 _say(f"{name} again: exiting now, without saving\n")
                 os._exit(128 + number)
