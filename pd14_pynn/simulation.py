@@ -15,7 +15,6 @@ import time
 import numpy as np
 
 from . import backends, derive, interrupts, parallel, parameters, storage
-from .network import Microcircuit
 from .parameters import POPULATIONS
 
 BASE_MEMORY_BYTES = 600e6  # interpreter, PyNN, simulator libraries
@@ -196,7 +195,6 @@ def collect_block(circuits, t_presim_ms, variables=("spikes",)):
     return block
 
 
-PHASES = ("import", "setup", "create", "connect", "presimulate", "simulate", "save")
 # while these run, a signal stops the run at once (a half-built network is not kept)
 BUILD_PHASES = ("import", "setup", "create", "connect")
 
@@ -209,6 +207,7 @@ class _RunRecord:
         self.out_dir, self.root, self.params = out_dir, root, params
         self.command_line = list(command_line)
         self.phase, self.simulated_ms, self.timings = "import", 0.0, {}
+        self.process_started = time.time()
 
     def enter(self, phase, stop=None):
         self.phase = phase
@@ -259,6 +258,8 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     recorded as ``failed`` (phase and error line) and raised again.
     """
     root = parallel.launcher_rank() == 0
+    process_started = process_start_time()
+    startup_s = time.time() - process_started
     backend = check_run(simulator, params, out_dir, overwrite)
     parallel.barrier()  # every rank has checked the folder before rank 0 writes to it
     if root:
@@ -266,6 +267,8 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         storage.remove_run_files(out_dir)
         storage.write_json(os.path.join(out_dir, "parameters.json"), params)
     record = _RunRecord(out_dir, root, params, command_line or sys.argv)
+    record.process_started = process_started
+    record.timings["startup"] = startup_s
     record.status("running")
     log_path = os.path.join(out_dir, storage.LOG_FILE)
     with storage.console_log(log_path, enabled=root) as log, \
@@ -308,6 +311,7 @@ def _interrupted_message(record, signal_name):
 
 def _write_timings(record):
     record.timings["peak_rss_bytes"] = peak_rss_bytes()
+    record.timings["total"] = time.time() - record.process_started
     if record.root:
         storage.write_json(os.path.join(record.out_dir, "timings.json"),
                            dict(record.timings, simulated_ms=record.simulated_ms,
@@ -343,6 +347,7 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
         storage.write_json(os.path.join(out_dir, "metadata.json"), metadata)
     say(f"{metadata['label']}: {simulator} {settings}")
 
+    from .network import Microcircuit  # imports PyNN: not needed for checks or --help
     circuit = Microcircuit(sim, params, verbose=verbose)
     circuit.build(on_phase=lambda phase: record.enter(phase, stop))
     timings.update(circuit.timings)
@@ -387,8 +392,8 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
     sim.end()
     if not root:
         return {"timings": timings, "out_dir": out_dir}
-    storage.write_json(os.path.join(out_dir, "timings.json"), timings)
 
+    t0 = time.perf_counter()
     spikes = storage.spike_table(block)
     window = (t_presim, t_presim + t_sim)
     rates = {name: storage.population_rates(spikes[name], *window) for name in POPULATIONS}
@@ -404,10 +409,26 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
                           f"{params['background']} background")
     plotting.rate_boxplot(rates, os.path.join(out_dir, "rates_boxplot.png"),
                           title=f"rates per neuron, {simulator}")
+    timings["report"] = time.perf_counter() - t0
+    timings["peak_rss_bytes"] = peak_rss_bytes()
+    # the process's whole wall time so far, and what no phase accounts for
+    timings["total"] = time.time() - record.process_started
+    timings["other"] = timings["total"] - sum(timings[p] for p in PHASES if p in timings)
+    storage.write_json(os.path.join(out_dir, "timings.json"), timings)
     if verbose:
         print_summary(summary, timings)
     record.status("complete")
     return {"rates": summary, "timings": timings, "out_dir": out_dir}
+
+
+PHASES = ("startup", "import", "setup", "create", "connect", "presimulate", "simulate", "save",
+          "report")
+
+
+def process_start_time():
+    """When this process started (s since the epoch): the user's stopwatch starts there."""
+    import psutil
+    return psutil.Process().create_time()
 
 
 def print_summary(summary, timings):
@@ -415,8 +436,10 @@ def print_summary(summary, timings):
     print("\npopulation   neurons   mean rate (1/s)   active")
     for name, row in summary.items():
         print(f"{name:<10} {row['n']:>9} {row['mean_hz']:>17.3f} {100 * row['active_fraction']:>7.1f}%")
-    print("\n" + "  ".join(f"{p} {timings[p]:.1f} s" for p in PHASES if p in timings)
-          + f"  RTF {timings['rtf']:.2f}  peak RSS {timings['peak_rss_bytes'] / 1e9:.2f} GB")
+    print("\n" + "  ".join(f"{p} {timings[p]:.1f} s" for p in (*PHASES, "other")
+                           if p in timings)
+          + f"  = total {timings['total']:.1f} s  (RTF {timings['rtf']:.2f}, "
+          f"peak RSS {timings['peak_rss_bytes'] / 1e9:.2f} GB)")
     for rank, row in enumerate(timings.get("ranks", ())):
         print(f"  rank {rank}: connect {row['connect']:.1f} s  simulate {row['simulate']:.1f} s  "
               f"peak RSS {row['peak_rss_bytes'] / 1e9:.2f} GB")

@@ -211,12 +211,17 @@ def package_versions(extra=()):
              "matplotlib", "nest-simulator", "neuron", "brian2", "nixio", "mpi4py",
              *extra)
     versions = {"python": sys.version.split()[0], "platform": platform.platform()}
+    # one pass over the installed distributions (a lookup per name scans them all)
+    installed = {}
+    for dist in importlib.metadata.distributions():
+        installed.setdefault(_normalised(dist.metadata["Name"] or ""), dist.version)
     for name in names:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
+        versions[name] = installed.get(_normalised(name))
     return versions
+
+
+def _normalised(name):
+    return name.lower().replace("_", "-").replace(".", "-")
 
 
 def neo_io(path):

@@ -18,6 +18,7 @@
 
 import math
 import os
+import warnings
 
 import numpy as np
 
@@ -60,11 +61,31 @@ def choose_threads(params, n_synapses):
 def import_simulator():
     """Import pyNN.nest (and NEST) and register the fast paths."""
     require("nest", PACKAGE, NAME)
-    sim = require("pyNN.nest", "PyNN", NAME)
-    from .. import connectors, inputs
+    sim = _import_pynn_nest()
+    from .. import connectors, inputs, populations
     connectors.register_fast_path(sim.simulator.__name__, connect_fixed_total_number)
     inputs.register_poisson_background(sim.simulator.__name__, poisson_background)
+    populations.register_fast_create(sim.simulator.__name__, create_population)
     return sim
+
+
+def _import_pynn_nest():
+    """``pyNN.nest``, without its attempt to compile PyNN's optional NEST extensions.
+
+    On import PyNN runs cmake on its extension module (not used by this model)
+    whenever ``nest-config`` is on PATH; with the PyPI wheel that fails after
+    ~0.3 s and prints a CMake error. Hiding ``nest-config`` from PyNN's lookup
+    for the import skips the attempt.
+    """
+    import pyNN.core
+    find = pyNN.core.find
+    pyNN.core.find = lambda command: "" if command == "nest-config" else find(command)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Cannot find nest-config")
+            return require("pyNN.nest", "PyNN", NAME)
+    finally:
+        pyNN.core.find = find
 
 
 def setup(sim, params, n_synapses):
@@ -75,6 +96,83 @@ def setup(sim, params, n_synapses):
               rng_seed=int(params["seed"]) + 1, spike_precision="on_grid", verbosity="error")
     return {"threads": threads, "rng_seed": int(params["seed"]) + 1,
             "spike_precision": "on_grid"}
+
+
+def create_population(sim, size, celltype, label, v_init_mV):
+    """A PyNN ``Population`` made with one ``nest.Create`` (parameters and V_m included).
+
+    PyNN's constructor sets the initial values one variable at a time (V_m, and
+    I_syn_ex/I_syn_in, which NEST refuses), reads ``local`` and ``global_id`` of
+    the whole population, and each ``NodeCollection.set`` reads ``local`` again:
+    ~12 calls that each touch every neuron (3.8x bare PyNEST's create time at
+    N = K = 0.2, profiled). Here: one Create, as in bare PyNEST.
+    """
+    return _native_population_class(sim)(size, celltype, label, v_init_mV)
+
+
+_POPULATION_CLASSES = {}
+
+
+def _native_population_class(sim):
+    if sim.Population not in _POPULATION_CLASSES:
+        import nest
+        from pyNN.nest.populations import _build_params
+        from pyNN.parameters import LazyArray
+        simulator = sim.simulator
+
+        class NativeID(simulator.ID):
+            # PyNN asks each ID whether it is local (a NEST call per neuron, e.g.
+            # 1 s for 15,000 neurons in Population.record); the population knows
+            @property
+            def local(self):
+                return bool(self.parent._mask_local[int(self) - int(self.parent.first_id)])
+
+        class NativePopulation(sim.Population):
+            def __init__(self, size, celltype, label, v_init_mV):
+                self._v_init_mV = np.asarray(v_init_mV, dtype=float)
+                self._creating = True
+                super().__init__(size, celltype, label=label,
+                                 initial_values={"v": self._v_init_mV})
+                self._creating = False
+
+            def _create_cells(self):
+                params = _build_params(self.celltype.native_parameters, None, size=self.size,
+                                       extra_parameters=self.celltype.extra_parameters)
+                params["V_m"] = self._v_init_mV.tolist()
+                model = self.celltype.nest_name[simulator.state.spike_precision]
+                self.node_collection = nest.Create(model, self.size, params=params)
+                # one Create of one model gives consecutive node IDs
+                first = int(self.node_collection[0].global_id)
+                if simulator.state.num_processes == 1:
+                    self._mask_local = np.ones(self.size, dtype=bool)
+                else:
+                    self._mask_local = np.array(self.node_collection.local)
+                self.all_cells = np.array([NativeID(gid) for gid in
+                                           range(first, first + self.size)], simulator.ID)
+                for gid in self.all_cells:
+                    gid.parent = self
+                    gid.node_collection = nest.NodeCollection([int(gid)])
+
+            def initialize(self, **initial_values):
+                if not self._creating:
+                    return super().initialize(**initial_values)
+                # V_m was set by Create; NEST starts I_syn at 0, PyNN's default
+                for variable in ("v", "isyn_exc", "isyn_inh"):
+                    value = initial_values.pop(variable, None)
+                    if value is None:
+                        continue
+                    lazy = LazyArray(value, shape=(self.size,), dtype=float)
+                    if variable == "v":
+                        assert np.array_equal(lazy.evaluate(), self._v_init_mV)
+                    elif np.any(lazy.evaluate() != 0):
+                        initial_values[variable] = value
+                        continue
+                    self.initial_values[variable] = lazy
+                if initial_values:
+                    super().initialize(**initial_values)
+
+        _POPULATION_CLASSES[sim.Population] = NativePopulation
+    return _POPULATION_CLASSES[sim.Population]
 
 
 def finish_build(sim):
