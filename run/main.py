@@ -14,6 +14,7 @@ built or written.
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -106,9 +107,21 @@ def compare(args, argv):
                   flush=True)
             cmd = [sys.executable, os.path.abspath(__file__), name, "--seed", str(seed),
                    "--out", run_dir, *passthrough]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if proc.returncode != 0:
-                raise RuntimeError(f"run failed ({' '.join(cmd)}):\n{proc.stderr[-2000:]}")
+            code, stderr = _run_child(cmd)
+            if code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
+                name_of_signal = signal.Signals(code - 128).name
+                message = (f"study interrupted by {name_of_signal} in the run {name}, seed "
+                           f"{seed}: {len(run_dirs)} finished runs are kept in "
+                           f"{os.path.join(out, 'runs')}, the interrupted one says where it "
+                           f"stopped ({os.path.join(run_dir, 'status.json')}); rerun with: "
+                           f"{' '.join(['python', *sys.argv])}"
+                           f"{'' if args.overwrite else ' --overwrite'}")
+                print(message, file=sys.stderr, flush=True)
+                stopped = interrupts.RunInterrupted(name_of_signal, message)
+                stopped.reported = True
+                raise stopped
+            if code != 0:
+                raise RuntimeError(f"run failed ({' '.join(cmd)}):\n{stderr[-2000:]}")
             run_dirs.append(run_dir)
     # imported only now: Elephant may import mpi4py, whose MPI initialisation sets
     # launcher variables that child processes would inherit
@@ -122,6 +135,30 @@ def compare(args, argv):
     print(f"Study done in {time.perf_counter() - started:.0f} s; report in "
           f"{os.path.join(out, 'report', 'report.md')}")
     return summary
+
+
+def _run_child(cmd):
+    """Run one study run; SIGINT or SIGTERM to this process are passed on as SIGTERM,
+    so that the run stops after its current step and keeps what it simulated (at a
+    terminal, Ctrl-C reaches the run directly too; it ignores the second signal).
+    A second Ctrl-C ends this process at once. Returns (exit code, stderr)."""
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    received = []
+
+    def forward(number, frame):
+        if received and number == signal.SIGINT:
+            os._exit(128 + number)
+        received.append(number)
+        child.send_signal(signal.SIGTERM)
+
+    previous = {number: signal.signal(number, forward)
+                for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        _, stderr = child.communicate()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    return child.returncode, stderr
 
 
 def resolve_parameters(args):
@@ -167,8 +204,9 @@ def main(argv=None):
         return 2
     except interrupts.RunInterrupted as stopped:
         return stopped.exit_code  # rank 0 has printed where it stopped and how to rerun
-    except KeyboardInterrupt:
-        print("interrupted before the run started; nothing was written", file=sys.stderr)
+    except KeyboardInterrupt:  # before the run installed its own handlers
+        print("interrupted by SIGINT before the run started; nothing was written",
+              file=sys.stderr)
         return 130
     if parallel.launcher_rank() == 0:
         print(f"\nResults in {out}")

@@ -164,3 +164,27 @@ def test_failure_after_build_started_is_recorded(tmp_path):
                              capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ROOT})
     assert refused.returncode == 2 and "already holds a failed run (failed in connect" in \
         refused.stderr and "disk on fire" in refused.stderr
+
+
+def test_signal_to_a_study_stops_its_current_run(tmp_path):
+    """`main.py compare`: SIGTERM to the study reaches the run in progress, which keeps
+    what it simulated; the study stops with one line and no report."""
+    out = tmp_path / "study"
+    stderr = open(tmp_path / "study.stderr", "w")
+    process = subprocess.Popen(
+        [sys.executable, MAIN, "compare", "--simulators", "nest", "--seeds", "1",
+         "--reference-seeds", "2", *TINY, "--t-presim", "50", "--t-sim", "20000",
+         "--out", str(out)], stdout=subprocess.DEVNULL, stderr=stderr, cwd=str(tmp_path),
+        env={**os.environ, "PYTHONPATH": ROOT})
+    run_dir = out / "runs" / "nest_seed55"
+    wait_for_phase(process, run_dir, "simulate")
+    process.send_signal(signal.SIGTERM)
+    code = process.wait(timeout=300)
+    lines = (tmp_path / "study.stderr").read_text().strip().splitlines()
+    assert code == 128 + signal.SIGTERM, lines
+    assert len(lines) == 1 and lines[0].startswith(
+        "study interrupted by SIGTERM in the run nest, seed 55: 0 finished runs")
+    status = json.loads((run_dir / "status.json").read_text())
+    assert status["status"] == "interrupted" and status["signal"] == "SIGTERM"
+    assert storage.read_block(str(run_dir)).annotations["complete"] is False
+    assert not (out / "runs" / "nest_seed56").exists() and not (out / "report").exists()
