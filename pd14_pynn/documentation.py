@@ -31,7 +31,7 @@ def parameter_table():
     lines += [f"| `{key}` | {_fmt(value)} | {parameters.DOMAINS[key].describe()} |"
               for key, value in p.items()]
     lines += ["", "Relations, also checked before anything is built:", ""]
-    lines += [f"- {relation.__doc__.strip()}" for relation in parameters.RELATIONS]
+    lines += [f"- {' '.join(relation.__doc__.split())}" for relation in parameters.RELATIONS]
     lines += ["", "## Connection probabilities `conn_probs` (rows: target, columns: source)", "",
               "| target \\ source | " + " | ".join(POPULATIONS) + " |",
               "|---" * (len(POPULATIONS) + 1) + "|"]

@@ -86,7 +86,7 @@ class Number:
             return False
         if (self.low_open and value == self.low) or (self.high_open and value == self.high):
             return False
-        if self.grid and abs(round(value / self.grid) * self.grid - value) > 1e-9 * max(1, abs(value)):
+        if self.grid and not on_grid(value, self.grid):
             return False
         return True
 
@@ -143,6 +143,11 @@ class Flag:
         if isinstance(value, (bool, np.bool_)):
             return None
         return f"{name} = {short_repr(value)} is not allowed: it must be {self.describe()}"
+
+
+def on_grid(value, step):
+    """True if ``value`` is a multiple of ``step`` (up to float rounding)."""
+    return abs(round(value / step) * step - value) <= 1e-9 * max(1.0, abs(value))
 
 
 def short_repr(value, limit=60):

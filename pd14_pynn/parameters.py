@@ -22,7 +22,7 @@ import json
 
 import math
 
-from .domains import Choice, Flag, Number
+from .domains import Choice, Flag, Number, on_grid
 
 POPULATIONS = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
 
@@ -133,10 +133,6 @@ _DEFAULTS = {key: default for key, (default, _) in _PARAMETERS.items()}
 DOMAINS = {key: domain for key, (_, domain) in _PARAMETERS.items()}
 
 
-def _on_grid(value, step):
-    return abs(round(value / step) * step - value) <= 1e-9 * max(1.0, abs(value))
-
-
 def _delays_at_least_one_step(p):
     """delay_exc_mean_ms and delay_inh_mean_ms are at least resolution_ms."""
     for key in ("delay_exc_mean_ms", "delay_inh_mean_ms"):
@@ -146,10 +142,11 @@ def _delays_at_least_one_step(p):
 
 
 def _times_on_grid(p):
-    """t_presim_ms, t_sim_ms, record_v_interval_ms, thalamic_start_ms and thalamic_duration_ms are multiples of resolution_ms."""
+    """t_presim_ms, t_sim_ms, record_v_interval_ms, thalamic_start_ms and
+    thalamic_duration_ms are multiples of resolution_ms."""
     for key in ("t_presim_ms", "t_sim_ms", "record_v_interval_ms", "thalamic_start_ms",
                 "thalamic_duration_ms"):
-        if not _on_grid(p[key], p["resolution_ms"]):
+        if not on_grid(p[key], p["resolution_ms"]):
             return (f"{key} = {p[key]!r} is not allowed: it must be a multiple of "
                     f"resolution_ms = {p['resolution_ms']!r} (the simulators' time grid)")
 

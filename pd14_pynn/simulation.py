@@ -18,12 +18,8 @@ from . import backends, derive, interrupts, parallel, parameters, storage
 from .parameters import POPULATIONS
 
 BASE_MEMORY_BYTES = 600e6  # interpreter, PyNN, simulator libraries
-# collecting and writing the recorded data: PyNN's copies of ids and times, the Neo
-# spike trains and the pickle buffer. Measured with run/measure_recording_memory.py
-# (1.3 million spikes): peak minus recorder = 114 (NEST), 88 (NEURON), 109 (Brian2)
-# bytes per spike
-COLLECT_BYTES_PER_SPIKE = 100
-# the same for membrane potential samples: PyNN's array and Neo's AnalogSignal
+# collecting membrane potential samples: PyNN's array and Neo's AnalogSignal (spikes:
+# each backend's BYTES_PER_RECORDED_SPIKE includes collecting and writing)
 COLLECT_BYTES_PER_V_SAMPLE = 16
 
 
@@ -52,7 +48,7 @@ def memory_parts(backend, params):
     return {
         "network": BASE_MEMORY_BYTES + n_syn * backend.BYTES_PER_SYNAPSE
         + n_neurons * backend.BYTES_PER_NEURON,
-        "spikes": spikes * (backend.BYTES_PER_RECORDED_SPIKE + COLLECT_BYTES_PER_SPIKE),
+        "spikes": spikes * backend.BYTES_PER_RECORDED_SPIKE,
         "v": samples * (backend.BYTES_PER_V_SAMPLE + COLLECT_BYTES_PER_V_SAMPLE),
     }
 

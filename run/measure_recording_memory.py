@@ -4,18 +4,20 @@
 
 10,000 tonically firing neurons (no synapses) for 1 s record ~1.3 million spikes.
 Prints the growth of resident memory while simulating, per spike (what the
-simulator's recorder holds), and the peak after collecting the Neo block and
-writing it as a pickle, per spike (recorder plus every copy made on the way).
+simulator's recorder holds), and the peak after collecting the Neo block the way
+a run does (:func:`pd14_pynn.simulation.collect_block`) and writing it as a
+pickle, per spike (recorder plus every copy made on the way).
 """
 
 import os
 import resource
 import sys
 import tempfile
+import types
 
 import psutil
 
-from pd14_pynn import backends, storage
+from pd14_pynn import backends, simulation, storage
 
 
 def main(simulator, n_neurons=10_000, t_ms=1000.0):
@@ -32,8 +34,9 @@ def main(simulator, n_neurons=10_000, t_ms=1000.0):
     before = process.memory_info().rss
     sim.run(t_ms)
     after = process.memory_info().rss
-    block = population.get_data("spikes")
-    count = sum(len(train) for train in block.segments[0].spiketrains)
+    circuit = types.SimpleNamespace(populations={"L23E": population}, label="")
+    block = simulation.collect_block([circuit], 0.0)
+    count = len(block.segments[0].spiketrains.multiplexed[1])
     with tempfile.TemporaryDirectory() as folder:
         storage.write_block(block, os.path.join(folder, "spikes.pkl"))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

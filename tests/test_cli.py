@@ -130,7 +130,7 @@ def test_memory_estimate_counts_recording(simulator):
     # 7,717 neurons at their full-scale rates for 1.5 s: by hand from the parameter table
     sizes = [2068, 583, 2192, 548, 485, 106, 1440, 295]
     spikes = sum(n * r for n, r in zip(sizes, params["full_mean_rates_hz"])) * 1.5
-    per_spike = backend.BYTES_PER_RECORDED_SPIKE + simulation.COLLECT_BYTES_PER_SPIKE
+    per_spike = backend.BYTES_PER_RECORDED_SPIKE
     assert base["spikes"] == pytest.approx(spikes * per_spike)
     assert base["v"] == 0
     samples = 8 * 3 * 1500 / 0.1

@@ -31,10 +31,11 @@ MAX_CONNECTIONS_PER_THREAD = 134_217_726
 # synapse with everything else included (docs/performance.md); 56 leaves a margin
 BYTES_PER_SYNAPSE = 56
 BYTES_PER_NEURON = 20_000
-# recording (bytes, including growth headroom of the vectors): NEST's spike_recorder
-# keeps a sender id (8) and a time (8) per spike in std::vectors, which double their
-# capacity as they grow; the multimeter keeps sender, time and V_m (24) per sample
-BYTES_PER_RECORDED_SPIKE = 32  # measured 16.7 (run/measure_recording_memory.py)
+# memory per recorded spike: NEST's spike_recorder holds 16.7 bytes; with the collection
+# into a Neo block and writing it, the peak grew 91.5 bytes per spike
+# (run/measure_recording_memory.py, 1.3 million spikes); rounded up
+BYTES_PER_RECORDED_SPIKE = 96
+# the multimeter keeps sender, time and V_m (24 bytes) per sample, x2 for vector growth
 BYTES_PER_V_SAMPLE = 48
 
 
