@@ -98,6 +98,14 @@ def compare(args, argv):
         else:
             passthrough.append(token)
     first_seed = args.seed if args.seed is not None else 55
+    # every seed of the study is checked before the first run starts
+    base = resolve_parameters(args)
+    last_seed = first_seed + max(args.seeds, args.reference_seeds) - 1
+    try:
+        parameters.resolve({"seed": last_seed}, base=base)
+    except parameters.ParameterError as err:
+        raise parameters.ParameterError(
+            f"the study runs seeds {first_seed} to {last_seed}, and {err}") from None
     run_dirs, started = [], time.perf_counter()
     for name in args.simulators:
         n_seeds = args.reference_seeds if name == args.reference_sim else args.seeds
@@ -121,7 +129,10 @@ def compare(args, argv):
                 stopped.reported = True
                 raise stopped
             if code != 0:
-                raise RuntimeError(f"run failed ({' '.join(cmd)}):\n{stderr[-2000:]}")
+                last = (stderr.strip().splitlines() or ["no message"])[-1]
+                raise backends.BackendError(
+                    f"the run {name}, seed {seed} failed (exit code {code}): {last} "
+                    f"(command: {' '.join(cmd)}; its folder: {run_dir})")
             run_dirs.append(run_dir)
     # imported only now: Elephant may import mpi4py, whose MPI initialisation sets
     # launcher variables that child processes would inherit

@@ -183,3 +183,12 @@ def test_compare_study_runs_seeds_and_writes_report(tmp_path):
     assert seeds == [55, 56]
     report = (out / "report" / "report.md").read_text()
     assert "nest" in report and (out / "report" / "summary.json").exists()
+
+
+def test_study_checks_every_seed_before_running(capsys, tmp_path):
+    code, err = run_cli(capsys, "compare", "--seed", "4294967290", "--out", str(tmp_path / "s"))
+    assert code == 2 and err == (
+        "error: the study runs seeds 4294967290 to 4294967299, and seed = 4294967299 is not "
+        "allowed: it must be an integer in [0, 4294967294] (NEST's rng_seed is seed + 1 and "
+        "must be below 2^32)")
+    assert not (tmp_path / "s").exists()
