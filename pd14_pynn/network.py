@@ -88,11 +88,18 @@ class Microcircuit:
         return self.populations[population]
 
     # --- building --------------------------------------------------------
-    def build(self, record_spikes=True):
-        """Create populations, inputs and connections; set up recording."""
+    def build(self, record_spikes=True, on_phase=None):
+        """Create populations, inputs and connections; set up recording.
+
+        ``on_phase(name)``, if given, is called as the "create" and the "connect"
+        step begin (e.g. to record where a run is).
+        """
+        on_phase = on_phase or (lambda name: None)
+        on_phase("create")
         t0 = time.perf_counter()
         self.create_populations()
         self.timings["create"] = time.perf_counter() - t0
+        on_phase("connect")
         t0 = time.perf_counter()
         self.create_background()
         if self.params["thalamic_input"]:

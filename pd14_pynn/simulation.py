@@ -14,21 +14,48 @@ import time
 
 import numpy as np
 
-from . import backends, derive, parallel, parameters, storage
+from . import backends, derive, interrupts, parallel, parameters, storage
 from .parameters import POPULATIONS
 
 BASE_MEMORY_BYTES = 600e6  # interpreter, PyNN, simulator libraries
+# collecting membrane potential samples: PyNN's array and Neo's AnalogSignal (spikes:
+# each backend's BYTES_PER_RECORDED_SPIKE includes collecting and writing)
+COLLECT_BYTES_PER_V_SAMPLE = 16
 
 
-def estimate_memory(backend, params):
-    """Rough peak memory (bytes) of a run from per-synapse and per-neuron costs."""
+def expected_recording(params):
+    """``(spikes, v_samples)`` a run will record: spikes from the full-scale mean
+    rates (``full_mean_rates_hz``) of every neuron over presimulation and
+    simulation; samples of ``v`` of ``record_v`` neurons per population."""
+    d = derive.derive(params)
+    duration_s = (params["t_presim_ms"] + params["t_sim_ms"]) * 1e-3
+    spikes = float(np.sum(d["num_neurons"] * np.asarray(params["full_mean_rates_hz"]))) * duration_s
+    traced = float(np.minimum(d["num_neurons"], params["record_v"]).sum())
+    samples = traced * (params["t_presim_ms"] + params["t_sim_ms"]) / params["record_v_interval_ms"]
+    return spikes, samples
+
+
+def memory_parts(backend, params):
+    """Rough peak memory (bytes) of a run, by part: ``network`` (interpreter,
+    neurons, synapses), ``spikes`` and ``v`` (what the recorders hold, plus the
+    copies made when the data are collected and written)."""
     d = derive.derive(params)
     n_syn = int(d["num_synapses"].sum())
     if params["thalamic_input"]:
         n_syn += int(d["thalamic_synapses"].sum())
     n_neurons = int(d["num_neurons"].sum())
-    return BASE_MEMORY_BYTES + n_syn * backend.BYTES_PER_SYNAPSE + \
-        n_neurons * backend.BYTES_PER_NEURON
+    spikes, samples = expected_recording(params)
+    return {
+        "network": BASE_MEMORY_BYTES + n_syn * backend.BYTES_PER_SYNAPSE
+        + n_neurons * backend.BYTES_PER_NEURON,
+        "spikes": spikes * backend.BYTES_PER_RECORDED_SPIKE,
+        "v": samples * (backend.BYTES_PER_V_SAMPLE + COLLECT_BYTES_PER_V_SAMPLE),
+    }
+
+
+def estimate_memory(backend, params):
+    """Rough peak memory (bytes) of a run: :func:`memory_parts` summed."""
+    return sum(memory_parts(backend, params).values())
 
 
 def total_memory():
@@ -53,15 +80,26 @@ def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None):
     # under MPI each rank holds its share; ranks may sit on several machines, so
     # only a share larger than this machine is sure to fail
     ranks = parallel.launcher_size()
-    needed = estimate_memory(backend, params) / ranks
+    parts = memory_parts(backend, params)
+    needed = sum(parts.values()) / ranks
     if needed > limit:
         per = f" per rank ({ranks} ranks)" if ranks > 1 else ""
+        if parts["network"] >= parts["spikes"] + parts["v"]:
+            advice = "lower --n-scaling/--k-scaling or use a bigger machine"
+        else:
+            advice = "lower --t-sim/--t-presim (or --record-v), or use a bigger machine"
         raise backends.BackendError(
-            f"this run needs about {needed / 1e9:.1f} GB{per} on {simulator} but the machine has "
-            f"{limit / 1e9:.1f} GB; lower --n-scaling/--k-scaling or use a bigger machine")
+            f"this run needs about {_gigabytes(needed)}{per} on {simulator} (network "
+            f"{_gigabytes(parts['network'])}, recorded spikes {_gigabytes(parts['spikes'])}, "
+            f"membrane traces {_gigabytes(parts['v'])}) but the machine has "
+            f"{_gigabytes(limit)}; {advice}")
     if out_dir:
         storage.check_output_folder(out_dir, overwrite)
     return backend
+
+
+def _gigabytes(n_bytes):
+    return f"{n_bytes / 1e9:.3g} GB"
 
 
 def peak_rss_bytes():
@@ -153,6 +191,45 @@ def collect_block(circuits, t_presim_ms, variables=("spikes",)):
     return block
 
 
+# while these run, a signal stops the run at once (a half-built network is not kept)
+BUILD_PHASES = ("import", "setup", "create", "connect")
+
+
+class _RunRecord:
+    """Where a run is (phase, simulated time) and what it has timed; rank 0 writes
+    ``status.json`` and ``timings.json`` from it."""
+
+    def __init__(self, out_dir, root, params, command_line):
+        self.out_dir, self.root, self.params = out_dir, root, params
+        self.command_line = list(command_line)
+        self.phase, self.simulated_ms, self.timings = "import", 0.0, {}
+        self.process_started = time.time()
+
+    def enter(self, phase, stop=None):
+        self.phase = phase
+        if stop is not None:
+            stop.raise_now = phase in BUILD_PHASES
+            if stop.raise_now and stop.signal_name:  # arrived between two phases
+                raise interrupts.RunInterrupted(stop.signal_name)
+        self.status("running")
+
+    def status(self, state, **details):
+        if self.root:
+            storage.write_status(self.out_dir, state, self.phase, self.simulated_ms,
+                                 t_stop_ms=self.params["t_presim_ms"] + self.params["t_sim_ms"],
+                                 **details)
+
+    def rerun_command(self):
+        """The command line of this run, with ``--overwrite`` to reuse its folder."""
+        import shlex
+        argv = list(self.command_line)
+        if argv and argv[0].endswith(".py"):
+            argv = ["python"] + argv
+        if "--overwrite" not in argv:
+            argv.append("--overwrite")
+        return " ".join(shlex.quote(str(a)) for a in argv)
+
+
 def _magnitude_ms(value):
     """Plain float array (or float) in ms from a Quantity or a plain number/array."""
     if hasattr(value, "rescale"):
@@ -167,23 +244,88 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     Under mpirun (NEURON, or an MPI-enabled NEST) every rank builds and simulates
     its share; rank 0 alone writes files, with spikes gathered from all ranks and
     timings and peak memory reported per rank.
+
+    ``status.json`` says ``running`` (with the phase) until the run ends as
+    ``complete``, ``interrupted`` or ``failed``; ``run.log`` keeps the console
+    output. SIGINT or SIGTERM stop the run after the current progress step: the
+    spikes recorded so far and the timings are written, the status says where
+    it stopped, and :class:`~pd14_pynn.interrupts.RunInterrupted` is raised
+    (with a one-line message: where, and how to rerun). Any other error is
+    recorded as ``failed`` (phase and error line) and raised again.
     """
     root = parallel.launcher_rank() == 0
-    say = print if verbose and root else (lambda *a, **k: None)
     process_started = process_start_time()
-    timings = {"startup": time.time() - process_started}
+    startup_s = time.time() - process_started
     backend = check_run(simulator, params, out_dir, overwrite)
     parallel.barrier()  # every rank has checked the folder before rank 0 writes to it
+    if root:
+        storage.prepare_run_folder(out_dir, overwrite=True)
+        storage.remove_run_files(out_dir)
+        storage.write_json(os.path.join(out_dir, "parameters.json"), params)
+    record = _RunRecord(out_dir, root, params, command_line or sys.argv)
+    record.process_started = process_started
+    record.timings["startup"] = startup_s
+    record.status("running")
+    log_path = os.path.join(out_dir, storage.LOG_FILE)
+    with storage.console_log(log_path, enabled=root) as log, \
+            interrupts.StopSignals() as stop:
+        try:
+            return _run_phases(simulator, backend, params, out_dir, spike_format, record,
+                               stop, verbose and root)
+        except interrupts.RunInterrupted as stopped:
+            if stopped.reported:  # stopped while simulating: outputs written, line printed
+                raise
+            stop.raise_now = False
+            # during the build: no simulation to keep; the status says where it stopped
+            record.status("interrupted", signal=stopped.signal_name,
+                          rerun=record.rerun_command())
+            _write_timings(record)
+            raise _interrupted_message(record, stopped.signal_name) from None
+        except Exception as err:
+            stop.raise_now = False
+            error = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+            record.status("failed", error=error, rerun=record.rerun_command())
+            _write_timings(record)
+            if log is not None:
+                import traceback
+                traceback.print_exc(file=log)
+            raise
+
+
+def _interrupted_message(record, signal_name):
+    """The exception, with its one line: where the run stopped and how to rerun it."""
+    total = record.params["t_presim_ms"] + record.params["t_sim_ms"]
+    message = (f"interrupted by {signal_name} in {record.phase} at "
+               f"{record.simulated_ms:g} of {total:g} ms simulated; what was done is in "
+               f"{record.out_dir} (status.json); rerun with: {record.rerun_command()}")
+    if record.root:
+        print(message, file=sys.stderr, flush=True)
+    stopped = interrupts.RunInterrupted(signal_name, message)
+    stopped.reported = True
+    return stopped
+
+
+def _write_timings(record):
+    record.timings["peak_rss_bytes"] = peak_rss_bytes()
+    record.timings["total"] = time.time() - record.process_started
+    if record.root:
+        storage.write_json(os.path.join(record.out_dir, "timings.json"),
+                           dict(record.timings, simulated_ms=record.simulated_ms,
+                                complete=False))
+
+
+def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop, verbose):
+    root = record.root
+    say = print if verbose else (lambda *a, **k: None)
+    timings = record.timings
+    record.enter("import", stop)
     t0 = time.perf_counter()
     sim = backend.import_simulator()
     timings["import"] = time.perf_counter() - t0
-
-    if root:
-        storage.prepare_run_folder(out_dir, overwrite=True)
-        storage.write_json(os.path.join(out_dir, "parameters.json"), params)
     derived = derive.derive(params)
     n_syn = int(derived["num_synapses"].sum())
 
+    record.enter("setup", stop)
     t0 = time.perf_counter()
     settings = backend.setup(sim, params, n_syn)
     timings["setup"] = time.perf_counter() - t0
@@ -194,7 +336,7 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         "num_neurons": dict(zip(POPULATIONS, derived["num_neurons"])),
         "num_synapses_total": n_syn, "num_synapses": derived["num_synapses"],
         "dc_pA": dict(zip(POPULATIONS, derived["dc_pA"])),
-        "command_line": command_line or sys.argv,
+        "command_line": record.command_line,
         "mpi_processes": parallel.launcher_size(),
     }
     if root:
@@ -202,37 +344,50 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     say(f"{metadata['label']}: {simulator} {settings}")
 
     from .network import Microcircuit  # imports PyNN: not needed for checks or --help
-    circuit = Microcircuit(sim, params, verbose=verbose and root)
-    circuit.build()
+    circuit = Microcircuit(sim, params, verbose=verbose)
+    circuit.build(on_phase=lambda phase: record.enter(phase, stop))
+    timings.update(circuit.timings)
     t0 = time.perf_counter()
     backend.finish_build(sim)
-    circuit.timings["connect"] += time.perf_counter() - t0
-    timings.update(circuit.timings)
+    timings["connect"] += time.perf_counter() - t0
     t_presim, t_sim = params["t_presim_ms"], params["t_sim_ms"]
     say(f"Simulating {t_presim:g} ms presimulation + {t_sim:g} ms")
-    timings["presimulate"], _ = run_with_progress(sim, t_presim, "presimulate", show=root,
-                                                 backend=backend)
-    timings["simulate"], _ = run_with_progress(sim, t_sim, "simulate", show=root,
-                                              backend=backend)
-    timings["rtf"] = timings["simulate"] / (t_sim * 1e-3)
+    for phase, duration in (("presimulate", t_presim), ("simulate", t_sim)):
+        record.enter(phase, stop)
+        timings[phase], reached = run_with_progress(sim, duration, phase, show=root,
+                                                    backend=backend, should_stop=stop.check)
+        record.simulated_ms += reached
+        if stop.stopped:
+            break
+    if "simulate" in timings and record.simulated_ms > t_presim:
+        timings["rtf"] = timings["simulate"] / ((record.simulated_ms - t_presim) * 1e-3)
     # before collecting data: comparable with native baselines, which keep no copies
     timings["peak_rss_after_simulate_bytes"] = peak_rss_bytes()
 
+    record.enter("save")
     t0 = time.perf_counter()
     variables = ("spikes", "v") if params["record_v"] else ("spikes",)
     block = collect_block([circuit], t_presim, variables)  # gathers from all ranks
-    block.annotations.update(simulator=simulator, label=metadata["label"])
+    block.annotations.update(simulator=simulator, label=metadata["label"],
+                             simulated_ms=record.simulated_ms, complete=not stop.stopped)
     if root:
         storage.write_block(block, os.path.join(out_dir, "spikes" + spike_format))
     timings["save"] = time.perf_counter() - t0
     timings["peak_rss_bytes"] = peak_rss_bytes()
     per_rank = parallel.gather(dict(timings))
+    if root and len(per_rank) > 1:
+        timings["ranks"] = per_rank
+        timings["peak_rss_bytes_total"] = sum(t["peak_rss_bytes"] for t in per_rank)
+    if stop.stopped:
+        signal_name = stop.agreed_signal()
+        record.phase = "simulate" if "simulate" in timings else "presimulate"
+        _write_timings(record)
+        record.status("interrupted", signal=signal_name, rerun=record.rerun_command())
+        sim.end()
+        raise _interrupted_message(record, signal_name)
     sim.end()
     if not root:
         return {"timings": timings, "out_dir": out_dir}
-    if len(per_rank) > 1:
-        timings["ranks"] = per_rank
-        timings["peak_rss_bytes_total"] = sum(t["peak_rss_bytes"] for t in per_rank)
 
     t0 = time.perf_counter()
     spikes = storage.spike_table(block)
@@ -253,11 +408,12 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     timings["report"] = time.perf_counter() - t0
     timings["peak_rss_bytes"] = peak_rss_bytes()
     # the process's whole wall time so far, and what no phase accounts for
-    timings["total"] = time.time() - process_started
+    timings["total"] = time.time() - record.process_started
     timings["other"] = timings["total"] - sum(timings[p] for p in PHASES if p in timings)
     storage.write_json(os.path.join(out_dir, "timings.json"), timings)
     if verbose:
         print_summary(summary, timings)
+    record.status("complete")
     return {"rates": summary, "timings": timings, "out_dir": out_dir}
 
 

@@ -189,7 +189,7 @@ def main(argv=None):
         check_memory(backend, model)
         if args.simulator == "nest":
             backend.choose_threads(params, model.total_synapses())
-    except (parameters.ParameterError, backends.BackendError, storage.OutputExistsError,
+    except (parameters.ParameterError, backends.BackendError, storage.OutputFolderError,
             ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

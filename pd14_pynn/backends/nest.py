@@ -31,6 +31,12 @@ MAX_CONNECTIONS_PER_THREAD = 134_217_726
 # synapse with everything else included (docs/performance.md); 56 leaves a margin
 BYTES_PER_SYNAPSE = 56
 BYTES_PER_NEURON = 20_000
+# memory per recorded spike: NEST's spike_recorder holds 16.7 bytes; with the collection
+# into a Neo block and writing it, the peak grew 91.5 bytes per spike
+# (run/measure_recording_memory.py, 1.3 million spikes); rounded up
+BYTES_PER_RECORDED_SPIKE = 96
+# the multimeter keeps sender, time and V_m (24 bytes) per sample, x2 for vector growth
+BYTES_PER_V_SAMPLE = 48
 
 
 def threads_needed(n_synapses, processes=1):
@@ -259,18 +265,24 @@ def _connect_native(spec, projection):
     import nest
     dt = spec.resolution_ms
     if spec.weight_mean_pA >= 0:
-        weight = nest.math.redraw(nest.random.normal(spec.weight_mean_pA, spec.weight_sd_pA),
-                                  min=0.0, max=math.inf)
+        weight = _redrawn_normal(spec.weight_mean_pA, spec.weight_sd_pA, 0.0, math.inf)
     else:
-        weight = nest.math.redraw(nest.random.normal(spec.weight_mean_pA, spec.weight_sd_pA),
-                                  min=-math.inf, max=0.0)
+        weight = _redrawn_normal(spec.weight_mean_pA, spec.weight_sd_pA, -math.inf, 0.0)
     # redraw below one step; NEST then rounds every delay to the nearest step
-    delay = nest.math.redraw(nest.random.normal(spec.delay_mean_ms, spec.delay_sd_ms),
-                             min=dt, max=math.inf)
+    delay = _redrawn_normal(spec.delay_mean_ms, spec.delay_sd_ms, dt, math.inf)
     nest.Connect(projection.pre.node_collection, projection.post.node_collection,
                  {"rule": "fixed_total_number", "N": int(spec.n_synapses),
                   "allow_autapses": True, "allow_multapses": True},
                  {"synapse_model": "static_synapse", "weight": weight, "delay": delay})
+
+
+def _redrawn_normal(mean, sd, low, high):
+    """NEST's normal parameter redrawn into [low, high]; the mean itself where sd = 0
+    (NEST's normal distribution requires sd > 0)."""
+    import nest
+    if sd == 0:
+        return float(mean)
+    return nest.math.redraw(nest.random.normal(mean, sd), min=low, max=high)
 
 
 _CONNECTED_PAIRS = set()
