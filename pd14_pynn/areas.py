@@ -255,11 +255,13 @@ class MultiAreaModel:
         return total + sum(self.connection_spec(c).n_synapses for c in self.connections)
 
     # --- building -----------------------------------------------------------
-    def build(self, record_spikes=True):
+    def build(self, record_spikes=True, on_phase=None):
         """Build every area (background already reduced), then the inter-area projections.
 
         ``record_spikes``: record the spikes of all populations (default);
-        ``False`` records none, then choose with :meth:`record`. Returns self.
+        ``False`` records none, then choose with :meth:`record`. ``on_phase(name)``,
+        if given, is called as each area's "create" and "connect" step and the
+        inter-area "connect" begin. Returns self.
         """
         self._check_not_built()
         if not self.area_params:
@@ -279,10 +281,12 @@ class MultiAreaModel:
                                    extra_dc_pA=compensation[label],
                                    connectivity=self.connectivity)
             circuit.derived["inter_area_compensation_pA"] = compensation[label]
-            circuit.build(record_spikes=record_spikes)
+            circuit.build(record_spikes=record_spikes, on_phase=on_phase)
             self.areas[label] = circuit
             self.timings.setdefault("areas", {})[label] = dict(
                 circuit.timings, total=time.perf_counter() - t0)
+        if on_phase is not None:
+            on_phase("connect")
         t0 = time.perf_counter()
         self.connect_areas()
         self.timings["inter_area"] = time.perf_counter() - t0

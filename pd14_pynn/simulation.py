@@ -1,10 +1,11 @@
 """One run of a model: checks -> setup -> build -> presimulate -> simulate -> save.
 
-The model is a :class:`~pd14_pynn.network.Microcircuit` (the default, from the
-parameters) or a :class:`~pd14_pynn.areas.MultiAreaModel`, declared but not
-built; both answer ``total_synapses()``, ``total_neurons()``, ``metadata()``,
-``as_dict()``, ``build()`` and ``collect_block()``, so every model goes through
-the same checks, phases, outputs, progress, timings and MPI handling.
+The model is the microcircuit of the parameters (the default) or a declared,
+unbuilt :class:`~pd14_pynn.areas.MultiAreaModel` (or
+:class:`~pd14_pynn.network.Microcircuit`); both answer ``total_synapses()``,
+``total_neurons()``, ``metadata()``, ``as_dict()``, ``build()`` and
+``collect_block()``, so every model goes through the same checks, phases,
+outputs, progress, timings, interrupts and MPI handling.
 
 :func:`check_run` does every check that can fail *before* anything is built or
 written; :func:`run` then executes the phases, timing each, and writes the run
@@ -20,22 +21,59 @@ import time
 
 import numpy as np
 
-from . import backends, network_io, parallel, parameters, sonata, storage
-from .network import Microcircuit
+from . import backends, derive, interrupts, network_io, parallel, parameters, sonata, storage
 from .parameters import POPULATIONS
 from .progress import SimulationProgress
 
 BASE_MEMORY_BYTES = 600e6  # interpreter, PyNN, simulator libraries
+# collecting membrane potential samples: PyNN's array and Neo's AnalogSignal (spikes:
+# each backend's BYTES_PER_RECORDED_SPIKE includes collecting and writing)
+COLLECT_BYTES_PER_V_SAMPLE = 16
+
+
+def expected_recording(params):
+    """``(spikes, v_samples)`` a run will record: spikes from the full-scale mean
+    rates (``full_mean_rates_hz``) of every neuron over presimulation and
+    simulation; samples of ``v`` of ``record_v`` neurons per population."""
+    d = derive.derive(params)
+    duration_s = (params["t_presim_ms"] + params["t_sim_ms"]) * 1e-3
+    spikes = float(np.sum(d["num_neurons"] * np.asarray(params["full_mean_rates_hz"]))) * duration_s
+    traced = float(np.minimum(d["num_neurons"], params["record_v"]).sum())
+    samples = traced * (params["t_presim_ms"] + params["t_sim_ms"]) / params["record_v_interval_ms"]
+    return spikes, samples
+
+
+def model_size(params, model=None):
+    """``(synapses, neurons, spikes, v_samples)`` of a run: from ``params`` (the
+    microcircuit), or from a declared multi-area ``model`` (every area)."""
+    if model is not None and hasattr(model, "area_params"):
+        recording = [expected_recording(p) for p in model.area_params.values()]
+        return (model.total_synapses(), model.total_neurons(),
+                sum(r[0] for r in recording), sum(r[1] for r in recording))
+    d = derive.derive(params)
+    n_syn = int(d["num_synapses"].sum())
+    if params["thalamic_input"]:
+        n_syn += int(d["thalamic_synapses"].sum())
+    return (n_syn, int(d["num_neurons"].sum())) + expected_recording(params)
+
+
+def memory_parts(backend, params, model=None):
+    """Rough peak memory (bytes) of a run, by part: ``network`` (interpreter,
+    neurons, synapses), ``spikes`` and ``v`` (what the recorders hold, plus the
+    copies made when the data are collected and written). ``model``: a declared
+    multi-area model (default: the microcircuit of ``params``)."""
+    n_syn, n_neurons, spikes, samples = model_size(params, model)
+    return {
+        "network": BASE_MEMORY_BYTES + n_syn * backend.BYTES_PER_SYNAPSE
+        + n_neurons * backend.BYTES_PER_NEURON,
+        "spikes": spikes * backend.BYTES_PER_RECORDED_SPIKE,
+        "v": samples * (backend.BYTES_PER_V_SAMPLE + COLLECT_BYTES_PER_V_SAMPLE),
+    }
 
 
 def estimate_memory(backend, params, model=None):
-    """Rough peak memory (bytes) of a run from per-synapse and per-neuron costs.
-
-    ``model``: the declared model (default: the microcircuit of ``params``).
-    """
-    model = model or Microcircuit(None, params, verbose=False)
-    return BASE_MEMORY_BYTES + model.total_synapses() * backend.BYTES_PER_SYNAPSE + \
-        model.total_neurons() * backend.BYTES_PER_NEURON
+    """Rough peak memory (bytes) of a run: :func:`memory_parts` summed."""
+    return sum(memory_parts(backend, params, model).values())
 
 
 def total_memory():
@@ -48,34 +86,48 @@ def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None,
               connectivity=None, model=None):
     """Validate a run without building anything; returns the backend module.
 
-    ``model``: the declared model to run (default: the microcircuit of ``params``;
-    a multi-area model's base parameters are its ``params``).
+    ``model``: a declared multi-area model (default: the microcircuit of
+    ``params``; a multi-area model's base parameters are its ``params``).
     ``connectivity``: path of a SONATA network to build instead of drawing one;
     it must fit the model (:func:`pd14_pynn.network_io.check_model`). Raises
     ``ParameterError`` (``sonata.NetworkFileError`` for the network file),
     ``BackendError`` or ``OutputExistsError`` with a message that says what to change.
     """
     parameters.validate(params)
-    model = model or Microcircuit(None, params, verbose=False)
     if connectivity is not None:
-        network_io.check_model(sonata.NetworkFile(connectivity), model)
+        network = sonata.NetworkFile(connectivity)
+        if model is None:
+            network_io.check(network, params)
+        else:
+            network_io.check_model(network, model)
     backend = backends.get(simulator)
     parallel.check_launch(simulator)
     if simulator == "nest":
-        backend.choose_threads(params, model.total_synapses())
+        backend.choose_threads(params, model_size(params, model)[0])
     limit = memory_limit or total_memory()
     # under MPI each rank holds its share; ranks may sit on several machines, so
     # only a share larger than this machine is sure to fail
     ranks = parallel.launcher_size()
-    needed = estimate_memory(backend, params, model) / ranks
+    parts = memory_parts(backend, params, model)
+    needed = sum(parts.values()) / ranks
     if needed > limit:
         per = f" per rank ({ranks} ranks)" if ranks > 1 else ""
+        if parts["network"] >= parts["spikes"] + parts["v"]:
+            advice = "lower --n-scaling/--k-scaling or use a bigger machine"
+        else:
+            advice = "lower --t-sim/--t-presim (or --record-v), or use a bigger machine"
         raise backends.BackendError(
-            f"this run needs about {needed / 1e9:.1f} GB{per} on {simulator} but the machine has "
-            f"{limit / 1e9:.1f} GB; lower --n-scaling/--k-scaling or use a bigger machine")
+            f"this run needs about {_gigabytes(needed)}{per} on {simulator} (network "
+            f"{_gigabytes(parts['network'])}, recorded spikes {_gigabytes(parts['spikes'])}, "
+            f"membrane traces {_gigabytes(parts['v'])}) but the machine has "
+            f"{_gigabytes(limit)}; {advice}")
     if out_dir:
         storage.check_output_folder(out_dir, overwrite)
     return backend
+
+
+def _gigabytes(n_bytes):
+    return f"{n_bytes / 1e9:.3g} GB"
 
 
 def peak_rss_bytes():
@@ -186,6 +238,45 @@ def collect_block(circuits, t_presim_ms, variables=("spikes",)):
     return block
 
 
+# while these run, a signal stops the run at once (a half-built network is not kept)
+BUILD_PHASES = ("import", "setup", "create", "connect")
+
+
+class _RunRecord:
+    """Where a run is (phase, simulated time) and what it has timed; rank 0 writes
+    ``status.json`` and ``timings.json`` from it."""
+
+    def __init__(self, out_dir, root, params, command_line):
+        self.out_dir, self.root, self.params = out_dir, root, params
+        self.command_line = list(command_line)
+        self.phase, self.simulated_ms, self.timings = "import", 0.0, {}
+        self.process_started = time.time()
+
+    def enter(self, phase, stop=None):
+        self.phase = phase
+        if stop is not None:
+            stop.raise_now = phase in BUILD_PHASES
+            if stop.raise_now and stop.signal_name:  # arrived between two phases
+                raise interrupts.RunInterrupted(stop.signal_name)
+        self.status("running")
+
+    def status(self, state, **details):
+        if self.root:
+            storage.write_status(self.out_dir, state, self.phase, self.simulated_ms,
+                                 t_stop_ms=self.params["t_presim_ms"] + self.params["t_sim_ms"],
+                                 **details)
+
+    def rerun_command(self):
+        """The command line of this run, with ``--overwrite`` to reuse its folder."""
+        import shlex
+        argv = list(self.command_line)
+        if argv and argv[0].endswith(".py"):
+            argv = ["python"] + argv
+        if "--overwrite" not in argv:
+            argv.append("--overwrite")
+        return " ".join(shlex.quote(str(a)) for a in argv)
+
+
 def _magnitude_ms(value):
     """Plain float array (or float) in ms from a Quantity or a plain number/array."""
     if hasattr(value, "rescale"):
@@ -199,9 +290,9 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     """Run a model on ``simulator`` and write the run folder; returns a summary dict.
 
     ``model``: the model to run, declared and not built, with ``sim=None``: a
-    :class:`~pd14_pynn.areas.MultiAreaModel` or a
-    :class:`~pd14_pynn.network.Microcircuit` (default: the microcircuit of
-    ``params``). Its ``params`` are the run's (times, seed, threads).
+    :class:`~pd14_pynn.areas.MultiAreaModel` (or a
+    :class:`~pd14_pynn.network.Microcircuit`); default: the microcircuit of
+    ``params``. A given model's ``params`` are the run's (times, seed, threads).
     ``connectivity``: a SONATA network (run folder, its ``network/`` or the
     config file) whose connections are built instead of drawn ones;
     ``save_connectivity``: write the built network as SONATA into
@@ -210,27 +301,110 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     Under mpirun (NEURON, or an MPI-enabled NEST) every rank builds and simulates
     its share; rank 0 alone writes files, with spikes gathered from all ranks and
     timings and peak memory reported per rank.
+
+    ``status.json`` says ``running`` (with the phase) until the run ends as
+    ``complete``, ``interrupted`` or ``failed``; ``run.log`` keeps the console
+    output. SIGINT or SIGTERM stop the run after the current progress step: the
+    spikes recorded so far and the timings are written, the status says where
+    it stopped, and :class:`~pd14_pynn.interrupts.RunInterrupted` is raised
+    (with a one-line message: where, and how to rerun). Any other error is
+    recorded as ``failed`` (phase and error line) and raised again.
     """
     root = parallel.launcher_rank() == 0
-    say = print if verbose and root else (lambda *a, **k: None)
-    if model is None:
-        model = Microcircuit(None, params)
-    params = model.params
+    process_started = process_start_time()
+    startup_s = time.time() - process_started
+    params = model.params if model is not None else params
     backend = check_run(simulator, params, out_dir, overwrite, connectivity=connectivity,
                         model=model)
-    network_file = sonata.NetworkFile(connectivity) if connectivity is not None else None
     parallel.barrier()  # every rank has checked the folder before rank 0 writes to it
-    timings = {}
+    if root:
+        storage.prepare_run_folder(out_dir, overwrite=True)
+        storage.remove_run_files(out_dir)
+        _remove_old_network(out_dir, connectivity)
+        storage.write_json(os.path.join(out_dir, "parameters.json"),
+                           model.as_dict() if model is not None else params)
+    record = _RunRecord(out_dir, root, params, command_line or sys.argv)
+    record.process_started = process_started
+    record.timings["startup"] = startup_s
+    record.status("running")
+    log_path = os.path.join(out_dir, storage.LOG_FILE)
+    with storage.console_log(log_path, enabled=root) as log, \
+            interrupts.StopSignals() as stop:
+        try:
+            return _run_phases(simulator, backend, params, out_dir, spike_format, record,
+                               stop, verbose and root, model, connectivity, save_connectivity)
+        except interrupts.RunInterrupted as stopped:
+            if stopped.reported:  # stopped while simulating: outputs written, line printed
+                raise
+            stop.raise_now = False
+            # during the build: no simulation to keep; the status says where it stopped
+            record.status("interrupted", signal=stopped.signal_name,
+                          rerun=record.rerun_command())
+            _write_timings(record)
+            raise _interrupted_message(record, stopped.signal_name) from None
+        except Exception as err:
+            stop.raise_now = False
+            error = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+            record.status("failed", error=error, rerun=record.rerun_command())
+            _write_timings(record)
+            if log is not None:
+                import traceback
+                traceback.print_exc(file=log)
+            raise
+
+
+def _remove_old_network(out_dir, connectivity):
+    """Delete the ``network/`` an earlier run saved in ``out_dir`` (for ``--overwrite``),
+    unless this run builds the network saved there."""
+    folder = os.path.abspath(os.path.join(out_dir, sonata.NETWORK_FOLDER))
+    if not os.path.isdir(folder):
+        return
+    if connectivity is not None and \
+            os.path.abspath(sonata.locate(connectivity)).startswith(folder + os.sep):
+        return
+    import shutil
+    shutil.rmtree(folder)
+
+
+def _interrupted_message(record, signal_name):
+    """The exception, with its one line: where the run stopped and how to rerun it."""
+    total = record.params["t_presim_ms"] + record.params["t_sim_ms"]
+    message = (f"interrupted by {signal_name} in {record.phase} at "
+               f"{record.simulated_ms:g} of {total:g} ms simulated; what was done is in "
+               f"{record.out_dir} (status.json); rerun with: {record.rerun_command()}")
+    if record.root:
+        print(message, file=sys.stderr, flush=True)
+    stopped = interrupts.RunInterrupted(signal_name, message)
+    stopped.reported = True
+    return stopped
+
+
+def _write_timings(record):
+    record.timings["peak_rss_bytes"] = peak_rss_bytes()
+    record.timings["total"] = time.time() - record.process_started
+    if record.root:
+        storage.write_json(os.path.join(record.out_dir, "timings.json"),
+                           dict(record.timings, simulated_ms=record.simulated_ms,
+                                complete=False))
+
+
+def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop, verbose,
+                model=None, connectivity=None, save_connectivity=False):
+    root = record.root
+    say = print if verbose else (lambda *a, **k: None)
+    timings = record.timings
+    record.enter("import", stop)
     t0 = time.perf_counter()
     sim = backend.import_simulator()
     timings["import"] = time.perf_counter() - t0
-    model.sim, model.verbose, model.connectivity = sim, verbose and root, network_file
-
-    if root:
-        storage.prepare_run_folder(out_dir, overwrite=True)
-        storage.write_json(os.path.join(out_dir, "parameters.json"), model.as_dict())
+    if model is None:
+        from .network import Microcircuit  # imports PyNN: not needed for checks or --help
+        model = Microcircuit(None, params)
+    network_file = sonata.NetworkFile(connectivity) if connectivity is not None else None
+    model.sim, model.verbose, model.connectivity = sim, verbose, network_file
     n_syn = model.total_synapses()
 
+    record.enter("setup", stop)
     t0 = time.perf_counter()
     settings = backend.setup(sim, params, n_syn)
     timings["setup"] = time.perf_counter() - t0
@@ -239,7 +413,7 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         "versions": {**storage.package_versions(), **backend.versions()},
         "label": parameters.run_label(simulator, params),
         **model.metadata(),
-        "command_line": command_line or sys.argv,
+        "command_line": record.command_line,
         "mpi_processes": parallel.launcher_size(),
         "connectivity_from": network_file and os.path.abspath(network_file.config_path),
     }
@@ -247,42 +421,54 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         storage.write_json(os.path.join(out_dir, "metadata.json"), metadata)
     say(f"{metadata['label']}: {simulator} {settings}")
 
-    t0 = time.perf_counter()
-    model.build()
-    t1 = time.perf_counter()
-    backend.finish_build(sim)
+    model.build(on_phase=lambda phase: record.enter(phase, stop))
     timings.update(model.timings)
-    timings["connect"] = timings.get("connect", 0.0) + time.perf_counter() - t1
-    timings["build"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    backend.finish_build(sim)
+    timings["connect"] += time.perf_counter() - t0
     if save_connectivity:
+        record.enter("save_connectivity", stop)
         timings.update(write_connectivity(model, backend, out_dir, metadata, say))
     t_presim, t_sim = params["t_presim_ms"], params["t_sim_ms"]
     say(f"Simulating {t_presim:g} ms presimulation + {t_sim:g} ms")
-    timings["presimulate"], _ = run_with_progress(sim, t_presim, "presimulate", show=root,
-                                                 backend=backend)
-    timings["simulate"], _ = run_with_progress(sim, t_sim, "simulate", show=root,
-                                              backend=backend)
-    timings["rtf"] = timings["simulate"] / (t_sim * 1e-3)
+    for phase, duration in (("presimulate", t_presim), ("simulate", t_sim)):
+        record.enter(phase, stop)
+        timings[phase], reached = run_with_progress(sim, duration, phase, show=root,
+                                                    backend=backend, should_stop=stop.check)
+        record.simulated_ms += reached
+        if stop.stopped:
+            break
+    if "simulate" in timings and record.simulated_ms > t_presim:
+        timings["rtf"] = timings["simulate"] / ((record.simulated_ms - t_presim) * 1e-3)
     # before collecting data: comparable with native baselines, which keep no copies
     timings["peak_rss_after_simulate_bytes"] = peak_rss_bytes()
 
+    record.enter("save")
     t0 = time.perf_counter()
     variables = ("spikes", "v") if params["record_v"] else ("spikes",)
     block = model.collect_block(t_presim, variables)  # gathers from all ranks
-    block.annotations.update(simulator=simulator, label=metadata["label"])
+    block.annotations.update(simulator=simulator, label=metadata["label"],
+                             simulated_ms=record.simulated_ms, complete=not stop.stopped)
     if root:
         storage.write_block(block, os.path.join(out_dir, "spikes" + spike_format))
     timings["save"] = time.perf_counter() - t0
     timings["peak_rss_bytes"] = peak_rss_bytes()
     per_rank = parallel.gather(dict(timings))
+    if root and len(per_rank) > 1:
+        timings["ranks"] = per_rank
+        timings["peak_rss_bytes_total"] = sum(t["peak_rss_bytes"] for t in per_rank)
+    if stop.stopped:
+        signal_name = stop.agreed_signal()
+        record.phase = "simulate" if "simulate" in timings else "presimulate"
+        _write_timings(record)
+        record.status("interrupted", signal=signal_name, rerun=record.rerun_command())
+        sim.end()
+        raise _interrupted_message(record, signal_name)
     sim.end()
     if not root:
         return {"timings": timings, "out_dir": out_dir}
-    if len(per_rank) > 1:
-        timings["ranks"] = per_rank
-        timings["peak_rss_bytes_total"] = sum(t["peak_rss_bytes"] for t in per_rank)
-    storage.write_json(os.path.join(out_dir, "timings.json"), timings)
 
+    t0 = time.perf_counter()
     spikes = storage.spike_table(block)
     window = (t_presim, t_presim + t_sim)
     rates = {key: storage.population_rates(spikes[key], *window) for key in spikes}
@@ -294,10 +480,20 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
                        {"window_ms": window, "populations": summary,
                         **({"areas": by_area} if by_area else {})})
     _figures(simulator, params, spikes, rates, by_area, out_dir)
+    timings["report"] = time.perf_counter() - t0
+    timings["peak_rss_bytes"] = peak_rss_bytes()
+    # the process's whole wall time so far, and what no phase accounts for
+    timings["total"] = time.time() - record.process_started
+    timings["other"] = timings["total"] - sum(timings[p] for p in PHASES if p in timings)
+    storage.write_json(os.path.join(out_dir, "timings.json"), timings)
     if verbose:
-        fractions = model.background_fractions() if by_area else None
-        print_summary(summary, timings, fractions)
+        print_summary(summary, timings, model.background_fractions() if by_area else None)
+    record.status("complete")
     return {"rates": summary, "timings": timings, "out_dir": out_dir}
+
+
+PHASES = ("startup", "import", "setup", "create", "connect", "save_connectivity", "presimulate",
+          "simulate", "save", "report")
 
 
 def _by_area(summary):
@@ -329,6 +525,12 @@ def _figures(simulator, params, spikes, rates, by_area, out_dir):
                           title=f"rates per neuron, {simulator}")
 
 
+def process_start_time():
+    """When this process started (s since the epoch): the user's stopwatch starts there."""
+    import psutil
+    return psutil.Process().create_time()
+
+
 def print_summary(summary, timings, background_fractions=None):
     """The per-population rate table and the phase timings.
 
@@ -346,10 +548,10 @@ def print_summary(summary, timings, background_fractions=None):
         if background_fractions:
             line = f"{area:<5} {line} {background_fractions[area][name]:>17.3f}"
         print(line)
-    phases = ("import", "setup", "create", "connect", "build", "presimulate", "simulate",
-              "save")
-    print("\n" + "  ".join(f"{p} {timings[p]:.1f} s" for p in phases if p in timings)
-          + f"  RTF {timings['rtf']:.2f}  peak RSS {timings['peak_rss_bytes'] / 1e9:.2f} GB")
+    print("\n" + "  ".join(f"{p} {timings[p]:.1f} s" for p in (*PHASES, "other")
+                           if p in timings)
+          + f"  = total {timings['total']:.1f} s  (RTF {timings['rtf']:.2f}, "
+          f"peak RSS {timings['peak_rss_bytes'] / 1e9:.2f} GB)")
     for rank, row in enumerate(timings.get("ranks", ())):
         print(f"  rank {rank}: connect {row['connect']:.1f} s  simulate {row['simulate']:.1f} s  "
               f"peak RSS {row['peak_rss_bytes'] / 1e9:.2f} GB")

@@ -13,37 +13,154 @@ A run folder holds:
   potentials (if recorded) as ``AnalogSignal``\\ s annotated likewise;
 * ``timings.json`` -- seconds per phase and peak memory;
 * ``rates.json`` -- mean rate per population over the analysis window;
-* ``raster.png``, ``rates_boxplot.png``.
+* ``raster.png``, ``rates_boxplot.png``;
+* ``status.json`` -- ``running``, ``complete``, ``interrupted`` or ``failed``,
+  with the phase, the simulated time reached and, if it stopped early, why
+  (:func:`write_status`, :func:`read_status`);
+* ``run.log`` -- everything the run printed to the console (:func:`console_log`).
 
 Nothing here imports a simulator.
 """
 
+import contextlib
+import datetime
 import importlib.metadata
 import json
 import os
 import platform
 import sys
+import tempfile
 from typing import NamedTuple
 
 import numpy as np
 
 RESULT_FILES = ("parameters.json", "metadata.json", "timings.json", "rates.json")
 SPIKE_FORMATS = {".nix": "NixIO", ".pkl": "PickleIO"}
+STATUS_FILE = "status.json"
+LOG_FILE = "run.log"
+#: values of ``status`` in ``status.json``
+STATES = ("running", "complete", "interrupted", "failed")
 
 
-class OutputExistsError(FileExistsError):
+class OutputFolderError(ValueError):
+    """The output folder cannot be used: not creatable, not writable, not a folder."""
+
+
+class OutputExistsError(OutputFolderError, FileExistsError):
     """The output folder already holds results."""
 
 
 def check_output_folder(path, overwrite=False):
-    """Raise :class:`OutputExistsError` if ``path`` holds files (unless ``overwrite``)
-    or is not a folder. Writes nothing, so it can run before anything is built."""
+    """Raise :class:`OutputExistsError` if ``path`` holds files (unless ``overwrite``),
+    :class:`OutputFolderError` if it is not a folder or cannot be created or written.
+
+    Leaves nothing behind (writability is probed with an empty folder that is
+    removed at once), so it can run before anything is built.
+    """
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise OutputExistsError(f"output path {path!r} exists and is not a folder; "
+                                f"choose another --out")
     if os.path.isdir(path) and os.listdir(path) and not overwrite:
         raise OutputExistsError(
-            f"output folder {path!r} already holds results; choose another --out "
-            f"or pass --overwrite to replace them")
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise OutputExistsError(f"output path {path!r} exists and is not a folder")
+            f"output folder {path!r} already holds {describe_folder(path)}; choose another "
+            f"--out or pass --overwrite to replace them")
+    _check_writable(path)
+
+
+def _check_writable(path):
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    where = "" if existing == os.path.abspath(path) else f" (in {existing!r})"
+    if not os.path.isdir(existing):
+        raise OutputFolderError(f"output folder {path!r} cannot be created: {existing!r} is "
+                                f"not a folder; choose another --out")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".pd14-write-test-", dir=existing))
+    except OSError as err:
+        raise OutputFolderError(
+            f"output folder {path!r} cannot be {'written' if not where else 'created'}"
+            f"{where}: {err.strerror or err}; choose --out in a folder you can write to") \
+            from None
+
+
+def describe_folder(path):
+    """What a used output folder holds, for messages: which run and how it ended."""
+    status = read_status(path)
+    if status is None:
+        return "results"
+    state = status.get("status")
+    where = f"in {status.get('phase')} at {status.get('simulated_ms', 0.0):g} ms simulated"
+    if state == "complete":
+        return "the results of a complete run"
+    if state == "interrupted":
+        return f"an interrupted run (stopped {where}; partial results)"
+    if state == "failed":
+        return f"a failed run (failed {where}: {status.get('error')})"
+    return (f"a run that has not finished (status {state!r}, last {where}; still running, "
+            f"or killed)")
+
+
+def write_status(run_dir, status, phase, simulated_ms=0.0, **details):
+    """Write ``status.json``: ``status`` (one of :data:`STATES`), ``phase`` (e.g.
+    ``simulate``), ``simulated_ms`` (model time reached), the time of writing,
+    and ``details`` (e.g. ``error``, ``signal``, ``rerun``)."""
+    if status not in STATES:
+        raise ValueError(f"status must be one of {STATES}, got {status!r}")
+    data = {"status": status, "phase": phase, "simulated_ms": float(simulated_ms),
+            "updated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            **details}
+    # written to a temporary file and renamed, so a reader never sees half a file
+    target = os.path.join(run_dir, STATUS_FILE)
+    write_json(target + ".tmp", data)
+    os.replace(target + ".tmp", target)
+    return data
+
+
+def read_status(run_dir):
+    """The ``status.json`` of a run folder as a dict, or None if there is none."""
+    try:
+        return read_json(os.path.join(run_dir, STATUS_FILE))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except json.JSONDecodeError as err:
+        return {"status": "unreadable", "phase": None, "error": f"{STATUS_FILE}: {err}"}
+
+
+class _Tee:
+    """A text stream that writes to the console stream and to a log file."""
+
+    def __init__(self, stream, log):
+        self._stream, self._log = stream, log
+
+    def write(self, text):
+        self._log.write(text)
+        self._log.flush()
+        return self._stream.write(text)
+
+    def flush(self):
+        self._log.flush()
+        self._stream.flush()
+
+    def __getattr__(self, name):  # isatty, fileno, encoding, ... of the console
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def console_log(path, enabled=True):
+    """While active, everything printed to ``sys.stdout``/``sys.stderr`` is also
+    appended to ``path`` (the run's ``run.log``). Output of the simulators' C++
+    code, which bypasses Python's streams, is not captured."""
+    if not enabled:
+        yield None
+        return
+    with open(path, "a", buffering=1) as log:
+        stdout, stderr = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _Tee(stdout, log), _Tee(stderr, log)
+        try:
+            yield log
+        finally:
+            sys.stdout, sys.stderr = stdout, stderr
 
 
 def prepare_run_folder(path, overwrite=False):
@@ -51,6 +168,18 @@ def prepare_run_folder(path, overwrite=False):
     check_output_folder(path, overwrite)
     os.makedirs(path, exist_ok=True)
     return path
+
+
+def remove_run_files(run_dir):
+    """Delete the files a previous run wrote into ``run_dir`` (for ``--overwrite``),
+    so that an interrupted rerun cannot leave an older run's results beside its own."""
+    names = (*RESULT_FILES, STATUS_FILE, LOG_FILE, "raster.png", "rates_boxplot.png",
+             "rates_by_area.png",
+             *("spikes" + ext for ext in SPIKE_FORMATS))
+    for name in names:
+        path = os.path.join(run_dir, name)
+        if os.path.isfile(path):
+            os.remove(path)
 
 
 def _jsonable(value):
@@ -83,12 +212,17 @@ def package_versions(extra=()):
              "matplotlib", "nest-simulator", "neuron", "brian2", "nixio", "mpi4py",
              *extra)
     versions = {"python": sys.version.split()[0], "platform": platform.platform()}
+    # one pass over the installed distributions (a lookup per name scans them all)
+    installed = {}
+    for dist in importlib.metadata.distributions():
+        installed.setdefault(_normalised(dist.metadata["Name"] or ""), dist.version)
     for name in names:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
+        versions[name] = installed.get(_normalised(name))
     return versions
+
+
+def _normalised(name):
+    return name.lower().replace("_", "-").replace(".", "-")
 
 
 def neo_io(path):

@@ -24,7 +24,7 @@ import argparse
 import os
 import sys
 
-from pd14_pynn import backends, parallel, parameters, simulation, storage
+from pd14_pynn import backends, interrupts, parallel, parameters, simulation, storage
 from pd14_pynn.areas import MultiAreaModel
 
 AREAS = ("V1", "V2")
@@ -98,11 +98,13 @@ def main(argv=None):
         simulation.run(args.simulator, params, out, overwrite=args.overwrite, model=model,
                        command_line=sys.argv if argv is None else argv,
                        connectivity=args.connectivity, save_connectivity=args.save_connectivity)
-    except (parameters.ParameterError, backends.BackendError, storage.OutputExistsError,
+    except (parameters.ParameterError, backends.BackendError, storage.OutputFolderError,
             ValueError) as err:
         if root:
             print(f"error: {err}", file=sys.stderr)
         return 2
+    except interrupts.RunInterrupted as stopped:
+        return stopped.exit_code  # rank 0 has printed where it stopped and how to rerun
     if root:
         print(f"\nResults in {out}")
     return 0

@@ -1,5 +1,8 @@
 """Neo files: write/read round trips for every offered format; run folders."""
 
+import os
+import sys
+
 import neo
 import numpy as np
 import pytest
@@ -90,3 +93,58 @@ def test_columnar_round_trip_agrees_with_neos_own_trains(tmp_path, ext):
 def test_population_rates_count_silent_neurons():
     spikes = storage.PopulationSpikes(np.array([0, 0, 2]), np.array([1.0, 600.0, 700.0]), 4)
     np.testing.assert_allclose(storage.population_rates(spikes, 500.0, 1500.0), [1, 0, 1, 0])
+
+
+@pytest.mark.parametrize("state, details, named", [
+    ("complete", {}, "already holds the results of a complete run"),
+    ("interrupted", {"signal": "SIGINT"},
+     "already holds an interrupted run (stopped in simulate at 1234.5 ms simulated"),
+    ("failed", {"error": "MemoryError: out of memory"},
+     "already holds a failed run (failed in simulate at 1234.5 ms simulated: MemoryError: "
+     "out of memory)"),
+    ("running", {}, "already holds a run that has not finished (status 'running'"),
+])
+def test_used_folder_is_named_by_its_status(tmp_path, state, details, named):
+    storage.write_status(str(tmp_path), state, "simulate", 1234.5, **details)
+    with pytest.raises(storage.OutputExistsError, match="--overwrite") as refused:
+        storage.check_output_folder(str(tmp_path))
+    assert named in str(refused.value)
+    storage.check_output_folder(str(tmp_path), overwrite=True)
+
+
+def test_status_file_round_trip_and_states(tmp_path):
+    written = storage.write_status(str(tmp_path), "interrupted", "presimulate", 50.0,
+                                   signal="SIGTERM")
+    assert storage.read_status(str(tmp_path)) == written
+    assert written["status"] == "interrupted" and written["simulated_ms"] == 50.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["status.json"]  # no temp file left
+    with pytest.raises(ValueError, match="status must be one of"):
+        storage.write_status(str(tmp_path), "stopped", "simulate")
+    assert storage.read_status(str(tmp_path / "missing")) is None
+
+
+def test_output_folder_must_be_creatable_and_writable(tmp_path):
+    with pytest.raises(storage.OutputFolderError, match="cannot be created"):
+        storage.check_output_folder("/proc/x/run")
+    with pytest.raises(storage.OutputFolderError, match="cannot be written"):
+        storage.check_output_folder("/proc", overwrite=True)  # no folder can be made in it
+    storage.check_output_folder(str(tmp_path / "a" / "b"))
+    assert list(tmp_path.iterdir()) == [], "the probe leaves nothing"
+
+
+def test_console_log_copies_what_is_printed(tmp_path, capsys):
+    log = tmp_path / "run.log"
+    with storage.console_log(str(log)):
+        print("to stdout")
+        print("to stderr", file=sys.stderr)
+    print("after")
+    assert log.read_text() == "to stdout\nto stderr\n"
+    captured = capsys.readouterr()
+    assert captured.out == "to stdout\nafter\n" and captured.err == "to stderr\n"
+
+
+def test_remove_run_files_keeps_other_files(tmp_path):
+    for name in ("spikes.pkl", "status.json", "run.log", "timings.json", "notes.txt"):
+        (tmp_path / name).write_text("x")
+    storage.remove_run_files(str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

@@ -34,6 +34,12 @@ PACKAGE = "brian2"
 # headroom for the per-projection numpy draws during connect
 BYTES_PER_SYNAPSE = 45
 BYTES_PER_NEURON = 20_000
+# memory per recorded spike: Brian2's SpikeMonitor holds 21.0 bytes; with the collection
+# into a Neo block and writing it, the peak grew 77.4 bytes per spike
+# (run/measure_recording_memory.py, 1.3 million spikes); rounded up
+BYTES_PER_RECORDED_SPIKE = 80
+# v: the StateMonitor keeps one float64 per sample and neuron, x2 for array growth
+BYTES_PER_V_SAMPLE = 16
 
 
 def import_simulator():

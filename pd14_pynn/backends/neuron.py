@@ -35,6 +35,12 @@ PACKAGE = "neuron"
 # synapse (NetCon + its Python reference + index arrays); 400 leaves a margin
 BYTES_PER_SYNAPSE = 400
 BYTES_PER_NEURON = 20_000
+# memory per recorded spike: PyNN's hoc Vectors holds 8.2 bytes; with the collection
+# into a Neo block and writing it, the peak grew 124.0 bytes per spike
+# (run/measure_recording_memory.py, 1.3 million spikes); rounded up
+BYTES_PER_RECORDED_SPIKE = 128
+# v: one double per sample in an hoc Vector, x2 for vector growth
+BYTES_PER_V_SAMPLE = 16
 
 
 def import_simulator():
