@@ -376,5 +376,5 @@ def test_two_area_example_without_inter_area_input(tmp_path):
     proc = subprocess.run([sys.executable, EXAMPLE, "nest", "--out", str(out)],
                           capture_output=True, text=True, cwd=str(tmp_path))
     assert proc.returncode == 2 and proc.stderr.startswith("error: ")
-    assert "already holds results" in proc.stderr
+    assert "already holds the results of a complete run" in proc.stderr
     assert json.loads((out / "parameters.json").read_text()) == params
