@@ -9,40 +9,10 @@ receiving population's external (background) input is replaced by the
 inter-area input, so that the mean input of its neurons stays the same.
 
 * :class:`MultiAreaModel` -- declare areas and connections, build, record, collect.
-* :class:`InterAreaConnection` -- one declared connection, in full-scale numbers.
-* :func:`mean_input_pA` -- mean current of K Poisson inputs (the formula of the rule).
-* :func:`background_mean_pA` -- mean current of a population's full background.
-* :func:`kept_background_fraction` -- the rule, before clipping to [0, 1].
-* :func:`connection_spec` -- the :class:`~pd14_pynn.connectivity.ProjectionSpec`
-  of a connection in the scaled network.
-* :func:`scaling_compensation_pA` -- DC restoring the mean lost by K-scaling.
+* :func:`recorded_variables` -- what a PyNN population records.
 
-**The background rule.** A target population receives inter-area inputs c with
-full-scale in-degree K_c (per target neuron), mean PSC amplitude w_c (pA) and
-assumed source rate r_c (1/s; by default the source population's full-scale
-reference rate, ``full_mean_rates_hz``). Its background (K_ext inputs of weight
-w_ext at bg_rate) keeps the fraction
-
-    fraction = 1 - sum_c (K_c w_c r_c) / (K_ext w_ext bg_rate)
-
-so that the mean input tau_s (sum_c K_c w_c r_c + fraction K_ext w_ext bg_rate)
-equals that of the full background. All quantities are full-scale (K_ext and
-w_ext unscaled), so the fraction does not depend on ``K_scaling``. A fraction
-below 0 (inter-area input alone above the background) is an error unless
-``on_excess="clip"``; above 1 (net inhibitory inter-area input) it is clipped
-to 1 with a warning, since background cannot be added.
-
-**Scaling.** In an area with ``K_scaling`` = k, a connection has in-degree k K_c
-(``n_synapses = round(k K_c N_target)``, N_target the scaled population size)
-and weight w_c / sqrt(k), like the recurrent connections: the input variance is
-kept and the mean drops by (1 - sqrt(k)) tau_s K_c w_c r_c, which is added to
-the target neurons' DC, as the model does for its recurrent and background input
-(remark 3 of the description).
-
-**Seeds.** Every area uses the model's master seed unless given its own; an
-area's streams differ from another's through its label. Inter-area connections
-draw from ``seed_sequence(master_seed, "inter-area", source_area,
-source_population, target_area, target_population)``.
+The numbers of inter-area connections (the background rule, scaling, DC
+compensation, projection specs) are pure functions in :mod:`pd14_pynn.inter_area`.
 
 Nothing here imports a simulator: the PyNN module ``sim`` is passed in.
 """
@@ -56,124 +26,17 @@ import numpy as np
 
 from . import derive as derive_module
 from . import parameters as parameters_module
-from .connectivity import ProjectionSpec, seed_sequence
-from .connectors import FixedTotalNumberNormal
+from .connectors import FixedTotalNumberNormal, GivenConnections
+from .inter_area import (InterAreaConnection, background_mean_pA, connection_mean_pA,
+                         connection_spec, full_scale_psc_pA, kept_background_fraction,
+                         scaling_compensation_pA)
 from .network import Microcircuit, _say
 from .parameters import POPULATIONS
+from .progress import ConnectProgress
 
 # parameters of the whole simulation, not of one area: an area may not override them
 SIMULATION_KEYS = ("resolution_ms", "t_presim_ms", "t_sim_ms", "threads")
 ON_EXCESS = ("error", "clip")
-
-
-@dataclasses.dataclass(frozen=True)
-class InterAreaConnection:
-    """One inter-area connection, in full-scale numbers.
-
-    ``indegree``: inputs per target neuron at full scale; ``weight_pA``: mean
-    PSC amplitude at full scale (negative for inhibitory sources);
-    ``delay_mean_ms``, ``delay_sd_ms``: normal delays (redrawn below one time
-    step, rounded to the grid); ``source_rate_hz``: the source rate assumed by
-    the background rule and the K-scaling compensation; ``replace_background``:
-    whether this input replaces part of the target's background.
-    """
-    source_area: str
-    source_population: str
-    target_area: str
-    target_population: str
-    indegree: float
-    weight_pA: float
-    delay_mean_ms: float
-    delay_sd_ms: float
-    source_rate_hz: float
-    replace_background: bool = True
-
-    @property
-    def key(self):
-        """``(source_area, source_population, target_area, target_population)``."""
-        return (self.source_area, self.source_population, self.target_area,
-                self.target_population)
-
-    @property
-    def label(self):
-        """Projection label, e.g. ``"V2_L4E<-V1_L23E"`` (as the recurrent ones)."""
-        return (f"{self.target_area}_{self.target_population}<-"
-                f"{self.source_area}_{self.source_population}")
-
-
-def mean_input_pA(indegree, weight_pA, rate_hz, tau_syn_ms):
-    """Mean current (pA) of ``indegree`` Poisson inputs of ``rate_hz`` (1/s).
-
-    Each input spike is an exponential PSC of amplitude ``weight_pA`` and time
-    constant ``tau_syn_ms``, whose integral is weight x tau_s; the mean current
-    is K w r tau_s.
-    """
-    return 1e-3 * tau_syn_ms * indegree * weight_pA * rate_hz
-
-
-def full_scale_psc_pA(params, psp_mV):
-    """PSC amplitude (pA, full scale) giving a PSP peak of ``psp_mV`` in these neurons."""
-    return psp_mV * derive_module.psc_per_psp(params["C_m_pF"], params["tau_m_ms"],
-                                              params["tau_syn_ms"])
-
-
-def background_mean_pA(params, population):
-    """Mean current (pA) of the full background of ``population``: K_ext w_ext bg_rate tau_s.
-
-    Full-scale numbers (K_ext and w_ext unscaled), so the result does not
-    depend on ``K_scaling`` or on the background type (Poisson or DC).
-    """
-    i = POPULATIONS.index(population)
-    return mean_input_pA(params["K_ext"][i], full_scale_psc_pA(params, params["PSP_exc_mean_mV"]),
-                         params["bg_rate_hz"], params["tau_syn_ms"])
-
-
-def kept_background_fraction(params, population, inter_area_mean_pA):
-    """The background rule: 1 - (inter-area mean input) / (background mean input).
-
-    ``params``: the target area's resolved parameters; ``inter_area_mean_pA``:
-    the summed :func:`mean_input_pA` of the inter-area inputs that replace
-    background (full scale). Not clipped: below 0 the inter-area input alone
-    exceeds the background, above 1 it is net inhibitory.
-    """
-    return 1.0 - inter_area_mean_pA / background_mean_pA(params, population)
-
-
-def connection_mean_pA(connection, target_params):
-    """Full-scale mean input (pA) of an inter-area connection to one target neuron."""
-    return mean_input_pA(connection.indegree, connection.weight_pA, connection.source_rate_hz,
-                         target_params["tau_syn_ms"])
-
-
-def scaling_compensation_pA(connection, target_params):
-    """DC (pA) restoring the mean input a connection loses by ``K_scaling`` = k.
-
-    In-degree k K and weight w / sqrt(k) keep the variance; the mean falls by
-    (1 - sqrt(k)) K w r tau_s.
-    """
-    k = target_params["K_scaling"]
-    return (1.0 - np.sqrt(k)) * connection_mean_pA(connection, target_params)
-
-
-def connection_spec(connection, target_params, target_size, master_seed):
-    """The :class:`ProjectionSpec` of ``connection`` in the scaled network.
-
-    ``target_params``: the target area's resolved parameters (its ``K_scaling``,
-    ``PSP_rel_sd`` and ``resolution_ms`` apply); ``target_size``: the scaled
-    size of the target population. Synapses: round(K_scaling x indegree x
-    target_size); weight mean weight_pA / sqrt(K_scaling), sd ``PSP_rel_sd``
-    times its magnitude.
-    """
-    k = target_params["K_scaling"]
-    weight = connection.weight_pA / np.sqrt(k)
-    return ProjectionSpec(
-        n_synapses=int(np.round(connection.indegree * k * target_size)),
-        weight_mean_pA=float(weight),
-        weight_sd_pA=float(abs(weight) * target_params["PSP_rel_sd"]),
-        delay_mean_ms=float(connection.delay_mean_ms),
-        delay_sd_ms=float(connection.delay_sd_ms),
-        resolution_ms=target_params["resolution_ms"],
-        seed=seed_sequence(master_seed, "inter-area", *connection.key))
 
 
 def recorded_variables(population):
@@ -203,6 +66,9 @@ class MultiAreaModel:
         What to do when the inter-area input of a population exceeds its whole
         background: raise ``ValueError`` (default), or warn and keep no
         background.
+    connectivity : pd14_pynn.sonata.NetworkFile, optional
+        Take every projection's connections (recurrent, thalamic, inter-area)
+        from this SONATA network instead of drawing them.
 
     Use: :meth:`add_area` for each area, :meth:`add_connection` for each
     inter-area connection, then :meth:`build`. Afterwards ``model["V1"]`` is
@@ -211,7 +77,8 @@ class MultiAreaModel:
     inter-area projections by connection key, ``assembly`` all populations.
     """
 
-    def __init__(self, sim, params=None, fast=True, verbose=True, on_excess="error"):
+    def __init__(self, sim, params=None, fast=True, verbose=True, on_excess="error",
+                 connectivity=None):
         if on_excess not in ON_EXCESS:
             raise ValueError(f"on_excess must be one of {ON_EXCESS}, got {on_excess!r}")
         self.sim = sim
@@ -219,13 +86,15 @@ class MultiAreaModel:
         self.fast = fast
         self.verbose = verbose
         self.on_excess = on_excess
+        self.connectivity = connectivity
         self.area_params = {}     # label -> resolved parameters, in declaration order
         self.connections = []     # InterAreaConnection, in declaration order
         self.areas = {}           # label -> Microcircuit (after build)
         self.projections = {}     # connection key -> PyNN Projection (after build)
         self.specs = {}           # connection key -> ProjectionSpec (after build)
         self.assembly = None
-        self.timings = {}         # after build: "areas" (label -> seconds per phase), "inter_area"
+        self.timings = {}         # after build: "areas" (label -> seconds per phase),
+        #                           "inter_area", and "create", "connect" summed
 
     # --- declaring --------------------------------------------------------
     def add_area(self, label, overrides=None, seed=None):
@@ -386,11 +255,13 @@ class MultiAreaModel:
         return total + sum(self.connection_spec(c).n_synapses for c in self.connections)
 
     # --- building -----------------------------------------------------------
-    def build(self, record_spikes=True):
+    def build(self, record_spikes=True, on_phase=None):
         """Build every area (background already reduced), then the inter-area projections.
 
         ``record_spikes``: record the spikes of all populations (default);
-        ``False`` records none, then choose with :meth:`record`. Returns self.
+        ``False`` records none, then choose with :meth:`record`. ``on_phase(name)``,
+        if given, is called as each area's "create" and "connect" step and the
+        inter-area "connect" begin. Returns self.
         """
         self._check_not_built()
         if not self.area_params:
@@ -407,15 +278,22 @@ class MultiAreaModel:
                     f"{n} {f:.3f}" for n, f in reduced.items()) or "all"))
             circuit = Microcircuit(self.sim, params, label=label, fast=self.fast,
                                    verbose=self.verbose, background_fraction=fractions[label],
-                                   extra_dc_pA=compensation[label])
+                                   extra_dc_pA=compensation[label],
+                                   connectivity=self.connectivity)
             circuit.derived["inter_area_compensation_pA"] = compensation[label]
-            circuit.build(record_spikes=record_spikes)
+            circuit.build(record_spikes=record_spikes, on_phase=on_phase)
             self.areas[label] = circuit
             self.timings.setdefault("areas", {})[label] = dict(
                 circuit.timings, total=time.perf_counter() - t0)
+        if on_phase is not None:
+            on_phase("connect")
         t0 = time.perf_counter()
         self.connect_areas()
         self.timings["inter_area"] = time.perf_counter() - t0
+        # the phases of a single circuit, summed over areas (inter-area input is connecting)
+        per_area = self.timings["areas"].values()
+        self.timings["create"] = sum(t["create"] for t in per_area)
+        self.timings["connect"] = sum(t["connect"] for t in per_area) + self.timings["inter_area"]
         self.assembly = self.sim.Assembly(
             *[pop for circuit in self.areas.values() for pop in circuit.populations.values()],
             label="multi-area")
@@ -423,24 +301,33 @@ class MultiAreaModel:
 
     def connect_areas(self):
         """Create the inter-area projections (called by :meth:`build`)."""
-        for c in self.connections:
-            spec = self.connection_spec(c)
-            self.specs[c.key] = spec
-            if spec.n_synapses == 0:
-                continue
-            t0 = time.perf_counter()
-            # as Microcircuit._projection, so the backends' fast paths apply
-            self.projections[c.key] = self.sim.Projection(
-                self.areas[c.source_area][c.source_population],
-                self.areas[c.target_area][c.target_population],
-                FixedTotalNumberNormal(spec, fast=self.fast),
-                self.sim.StaticSynapse(weight=spec.weight_mean_pA * 1e-3,
-                                       delay=spec.delay_mean_ms),
-                receptor_type=spec.receptor_type, label=c.label)
-            if self.verbose:
-                _say(f"  {c.source_area}/{c.source_population:>4} -> "
-                     f"{c.target_area}/{c.target_population:<4} {spec.n_synapses:>9,} synapses "
-                     f"{time.perf_counter() - t0:7.2f} s")
+        total = sum(self.connection_spec(c).n_synapses for c in self.connections)
+        progress = ConnectProgress(total, "connect areas") if self.verbose and total else None
+        try:
+            for c in self.connections:
+                spec = self.connection_spec(c)
+                self.specs[c.key] = spec
+                if spec.n_synapses == 0:
+                    continue
+                pre = self.areas[c.source_area][c.source_population]
+                post = self.areas[c.target_area][c.target_population]
+                if self.connectivity is not None:
+                    connector = GivenConnections(
+                        spec, *self.connectivity.edges(pre.label, post.label), fast=self.fast)
+                else:
+                    connector = FixedTotalNumberNormal(spec, fast=self.fast)
+                # as Microcircuit._projection, so the backends' fast paths apply
+                self.projections[c.key] = self.sim.Projection(
+                    pre, post, connector,
+                    self.sim.StaticSynapse(weight=spec.weight_mean_pA * 1e-3,
+                                           delay=spec.delay_mean_ms),
+                    receptor_type=spec.receptor_type, label=c.label)
+                if progress is not None:
+                    progress.add(spec.n_synapses, f"{c.source_area}/{c.source_population}->"
+                                                  f"{c.target_area}/{c.target_population}")
+        finally:
+            if progress is not None:
+                progress.close()
 
     def record(self, populations=None, variables="spikes"):
         """Record ``variables`` of a subset of populations.
@@ -471,10 +358,30 @@ class MultiAreaModel:
         counts.update({c.key: self.connection_spec(c).n_synapses for c in self.connections})
         return counts
 
+    def total_neurons(self):
+        """Neurons of all areas."""
+        return sum(int(derive_module.derive(p)["num_neurons"].sum())
+                   for p in self.area_params.values())
+
+    def metadata(self):
+        """Counts for metadata.json."""
+        expected = self.expected_synapses()
+        return {
+            "areas": list(self.area_params),
+            "num_neurons": {label: dict(zip(POPULATIONS, derive_module.derive(p)["num_neurons"]))
+                            for label, p in self.area_params.items()},
+            "num_synapses_total": self.total_synapses(),
+            "num_synapses_recurrent": {a: int(expected[a].sum()) for a in self.area_params},
+            "num_synapses_inter_area": {"/".join(c.key): int(expected[c.key])
+                                        for c in self.connections},
+            "background_fractions": self.background_fractions(),
+        }
+
     def as_dict(self):
         """Everything that defines the model, as plain data (for a parameters file)."""
         return {
             "base": self.params,
+            "inter_area": bool(self.connections),
             "areas": self.area_params,
             "connections": [dataclasses.asdict(c) for c in self.connections],
             "background_fractions": self.background_fractions(),

@@ -88,6 +88,40 @@ class FixedTotalNumberNormal(Connector):
                 self.callback(post_index / n_targets)
 
 
+class GivenConnections(FixedTotalNumberNormal):
+    """Exactly the given connections (population indices, weights in pA, delays in ms).
+
+    ``spec`` still gives the receptor type (sign of the weights) and the time
+    grid; its counts and distributions are not used. Built with ``rng="numpy"``
+    so that fast paths that would draw natively (NEST) connect the arrays of
+    :meth:`draw` instead.
+    """
+
+    def __init__(self, spec, sources, targets, weights_pA, delays_ms, fast=True, callback=None):
+        super().__init__(spec, fast=fast, callback=callback, rng="numpy")
+        self.arrays = (np.asarray(sources), np.asarray(targets),
+                       np.asarray(weights_pA, dtype=float), np.asarray(delays_ms, dtype=float))
+        weights = self.arrays[2]
+        wrong_sign = weights < 0 if spec.receptor_type == "excitatory" else weights > 0
+        if wrong_sign.any():
+            raise ValueError(f"{int(wrong_sign.sum())} given weights have the wrong sign for "
+                             f"{spec.receptor_type} synapses")
+        if (self.arrays[3] < spec.resolution_ms - 1e-9).any():
+            raise ValueError(f"given delays below one time step ({spec.resolution_ms} ms)")
+
+    def draw(self, projection, local_only=True):
+        sources, targets, weights, delays = self.arrays
+        for name, index, size in (("source", sources, projection.pre.size),
+                                  ("target", targets, projection.post.size)):
+            if index.size and (index.min() < 0 or index.max() >= size):
+                raise ValueError(f"{projection.label}: given {name} indices outside "
+                                 f"0..{size - 1}")
+        if local_only:
+            keep = np.asarray(projection.post._mask_local)[targets]
+            return sources[keep], targets[keep], weights[keep], delays[keep]
+        return sources, targets, weights, delays
+
+
 def _native_parameters(projection, weights_nA, delays_ms):
     """Translate PyNN weight/delay arrays to the backend's native names and units."""
     space = ParameterSpace({"weight": weights_nA, "delay": delays_ms},

@@ -13,9 +13,10 @@ import numpy as np
 from . import derive as derive_module
 from . import populations
 from .connectivity import ProjectionSpec, seed_sequence
-from .connectors import FixedTotalNumberNormal
+from .connectors import FixedTotalNumberNormal, GivenConnections
 from .inputs import initial_potentials, poisson_background, thalamic_population
 from .parameters import POPULATIONS
+from .progress import ConnectProgress
 
 
 def _say(message):
@@ -27,8 +28,10 @@ class Microcircuit:
 
     Parameters
     ----------
-    sim : module
-        A PyNN backend, already ``setup()``.
+    sim : module or None
+        A PyNN backend, ``setup()`` before :meth:`build`. Declaring touches no
+        simulator, so ``None`` is allowed until then: :func:`pd14_pynn.simulation.run`
+        sets ``sim``, ``verbose`` and ``connectivity`` of the model it is given.
     params : dict
         Resolved parameters (:func:`pd14_pynn.parameters.resolve`).
     label : str
@@ -46,6 +49,10 @@ class Microcircuit:
     extra_dc_pA : array of 8, optional
         DC (pA) added to each population's ``i_offset``, e.g. the compensation
         of inter-area input lost to K-scaling.
+    connectivity : pd14_pynn.sonata.NetworkFile, optional
+        Take every projection's connections from this SONATA network (saved by
+        an earlier run) instead of drawing them; check it first with
+        :func:`pd14_pynn.network_io.check`.
 
     After :meth:`build`: ``populations`` (dict name -> Population),
     ``projections`` (dict (target, source) -> Projection), ``assembly``
@@ -53,8 +60,9 @@ class Microcircuit:
     """
 
     def __init__(self, sim, params, label="", fast=True, verbose=True, background_fraction=None,
-                 extra_dc_pA=None):
+                 extra_dc_pA=None, connectivity=None):
         self.sim = sim
+        self.connectivity = connectivity
         self.params = params
         self.label = label
         self.fast = fast
@@ -193,26 +201,32 @@ class Microcircuit:
         if self.verbose:
             _say(f"Connecting: {total:,} synapses in "
                  f"{int((self.derived['num_synapses'] > 0).sum())} projections")
-        done = 0
-        t_start = time.perf_counter()
-        for target in POPULATIONS:
-            for source in POPULATIONS:
-                spec = self.projection_spec(target, source)
-                if spec.n_synapses == 0:
-                    continue
-                t0 = time.perf_counter()
-                self.projections[(target, source)] = self._projection(
-                    self.populations[source], target, source, spec)
-                done += spec.n_synapses
-                if self.verbose:
-                    _say(f"  {source:>4} -> {target:<4} {spec.n_synapses:>11,} synapses "
-                         f"{time.perf_counter() - t0:7.2f} s  [{100 * done / total:5.1f}% "
-                         f"of synapses, {time.perf_counter() - t_start:7.1f} s]")
+        progress = ConnectProgress(total, "connect " + (self.label or "recurrent")) \
+            if self.verbose else None
+        try:
+            for target in POPULATIONS:
+                for source in POPULATIONS:
+                    spec = self.projection_spec(target, source)
+                    if spec.n_synapses == 0:
+                        continue
+                    self.projections[(target, source)] = self._projection(
+                        self.populations[source], target, source, spec)
+                    if progress is not None:
+                        progress.add(spec.n_synapses, f"{source}->{target}")
+        finally:
+            if progress is not None:
+                progress.close()
 
     def _projection(self, pre, target, source_name, spec):
+        if self.connectivity is not None:
+            connector = GivenConnections(
+                spec, *self.connectivity.edges(self.name(source_name), self.name(target)),
+                fast=self.fast)
+        else:
+            connector = FixedTotalNumberNormal(spec, fast=self.fast,
+                                               rng=self.params["connectivity_rng"])
         return self.sim.Projection(
-            pre, self.populations[target], FixedTotalNumberNormal(
-                spec, fast=self.fast, rng=self.params["connectivity_rng"]),
+            pre, self.populations[target], connector,
             self.sim.StaticSynapse(weight=spec.weight_mean_pA * 1e-3, delay=spec.delay_mean_ms),
             receptor_type=spec.receptor_type,
             label=f"{self.name(target)}<-{self.name(source_name)}")
@@ -231,3 +245,32 @@ class Microcircuit:
     def expected_synapses(self):
         """Synapse counts [target, source] this circuit is built with."""
         return np.array(self.derived["num_synapses"])
+
+    # --- what a run needs to know (the interface MultiAreaModel shares) -------
+    def total_synapses(self):
+        """Synapses the circuit will create: recurrent, and thalamic if on."""
+        total = int(self.derived["num_synapses"].sum())
+        if self.params["thalamic_input"]:
+            total += int(self.derived["thalamic_synapses"].sum())
+        return total
+
+    def total_neurons(self):
+        """Neurons of the 8 populations."""
+        return int(self.derived["num_neurons"].sum())
+
+    def as_dict(self):
+        """Everything that defines the model, as plain data (parameters.json)."""
+        return self.params
+
+    def metadata(self):
+        """Counts for metadata.json."""
+        d = self.derived
+        return {"num_neurons": dict(zip(POPULATIONS, d["num_neurons"])),
+                "num_synapses_total": int(d["num_synapses"].sum()),
+                "num_synapses": d["num_synapses"],
+                "dc_pA": dict(zip(POPULATIONS, d["dc_pA"]))}
+
+    def collect_block(self, t_presim_ms, variables=("spikes",)):
+        """One Neo block with the recorded data (see :func:`pd14_pynn.simulation.collect_block`)."""
+        from .simulation import collect_block
+        return collect_block([self], t_presim_ms, variables)

@@ -1,7 +1,7 @@
 """Model and simulation parameters of the PD14 microcircuit, as plain data.
 
-Every number of the model description (Potjans & Diesmann 2014, see
-``shared/seeds/pd14_model_description.txt``) lives here, once. Names carry
+Every number of the model description (Potjans & Diesmann 2014; written out
+in docs/model.md) lives here, once. Names carry
 their unit as a suffix (``_ms``, ``_mV``, ``_pA``, ``_pF``, ``_hz``).
 
 * :func:`default_parameters` -- a fresh, flat dict of all defaults.

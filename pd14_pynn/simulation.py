@@ -1,4 +1,11 @@
-"""One run of the model: checks -> setup -> build -> presimulate -> simulate -> save.
+"""One run of a model: checks -> setup -> build -> presimulate -> simulate -> save.
+
+The model is the microcircuit of the parameters (the default) or a declared,
+unbuilt :class:`~pd14_pynn.areas.MultiAreaModel` (or
+:class:`~pd14_pynn.network.Microcircuit`); both answer ``total_synapses()``,
+``total_neurons()``, ``metadata()``, ``as_dict()``, ``build()`` and
+``collect_block()``, so every model goes through the same checks, phases,
+outputs, progress, timings, interrupts and MPI handling.
 
 :func:`check_run` does every check that can fail *before* anything is built or
 written; :func:`run` then executes the phases, timing each, and writes the run
@@ -14,8 +21,9 @@ import time
 
 import numpy as np
 
-from . import backends, derive, interrupts, parallel, parameters, storage
+from . import backends, derive, interrupts, network_io, parallel, parameters, sonata, storage
 from .parameters import POPULATIONS
+from .progress import SimulationProgress
 
 BASE_MEMORY_BYTES = 600e6  # interpreter, PyNN, simulator libraries
 # collecting membrane potential samples: PyNN's array and Neo's AnalogSignal (spikes:
@@ -35,16 +43,26 @@ def expected_recording(params):
     return spikes, samples
 
 
-def memory_parts(backend, params):
-    """Rough peak memory (bytes) of a run, by part: ``network`` (interpreter,
-    neurons, synapses), ``spikes`` and ``v`` (what the recorders hold, plus the
-    copies made when the data are collected and written)."""
+def model_size(params, model=None):
+    """``(synapses, neurons, spikes, v_samples)`` of a run: from ``params`` (the
+    microcircuit), or from a declared multi-area ``model`` (every area)."""
+    if model is not None and hasattr(model, "area_params"):
+        recording = [expected_recording(p) for p in model.area_params.values()]
+        return (model.total_synapses(), model.total_neurons(),
+                sum(r[0] for r in recording), sum(r[1] for r in recording))
     d = derive.derive(params)
     n_syn = int(d["num_synapses"].sum())
     if params["thalamic_input"]:
         n_syn += int(d["thalamic_synapses"].sum())
-    n_neurons = int(d["num_neurons"].sum())
-    spikes, samples = expected_recording(params)
+    return (n_syn, int(d["num_neurons"].sum())) + expected_recording(params)
+
+
+def memory_parts(backend, params, model=None):
+    """Rough peak memory (bytes) of a run, by part: ``network`` (interpreter,
+    neurons, synapses), ``spikes`` and ``v`` (what the recorders hold, plus the
+    copies made when the data are collected and written). ``model``: a declared
+    multi-area model (default: the microcircuit of ``params``)."""
+    n_syn, n_neurons, spikes, samples = model_size(params, model)
     return {
         "network": BASE_MEMORY_BYTES + n_syn * backend.BYTES_PER_SYNAPSE
         + n_neurons * backend.BYTES_PER_NEURON,
@@ -53,9 +71,9 @@ def memory_parts(backend, params):
     }
 
 
-def estimate_memory(backend, params):
+def estimate_memory(backend, params, model=None):
     """Rough peak memory (bytes) of a run: :func:`memory_parts` summed."""
-    return sum(memory_parts(backend, params).values())
+    return sum(memory_parts(backend, params, model).values())
 
 
 def total_memory():
@@ -64,23 +82,33 @@ def total_memory():
     return psutil.virtual_memory().total
 
 
-def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None):
+def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None,
+              connectivity=None, model=None):
     """Validate a run without building anything; returns the backend module.
 
-    Raises ``ParameterError``, ``BackendError`` or ``OutputExistsError`` with a
-    message that says what to change.
+    ``model``: a declared multi-area model (default: the microcircuit of
+    ``params``; a multi-area model's base parameters are its ``params``).
+    ``connectivity``: path of a SONATA network to build instead of drawing one;
+    it must fit the model (:func:`pd14_pynn.network_io.check_model`). Raises
+    ``ParameterError`` (``sonata.NetworkFileError`` for the network file),
+    ``BackendError`` or ``OutputExistsError`` with a message that says what to change.
     """
     parameters.validate(params)
+    if connectivity is not None:
+        network = sonata.NetworkFile(connectivity)
+        if model is None:
+            network_io.check(network, params)
+        else:
+            network_io.check_model(network, model)
     backend = backends.get(simulator)
     parallel.check_launch(simulator)
     if simulator == "nest":
-        n_syn = int(derive.derive(params)["num_synapses"].sum())
-        backend.choose_threads(params, n_syn)
+        backend.choose_threads(params, model_size(params, model)[0])
     limit = memory_limit or total_memory()
     # under MPI each rank holds its share; ranks may sit on several machines, so
     # only a share larger than this machine is sure to fail
     ranks = parallel.launcher_size()
-    parts = memory_parts(backend, params)
+    parts = memory_parts(backend, params, model)
     needed = sum(parts.values()) / ranks
     if needed > limit:
         per = f" per rank ({ranks} ranks)" if ranks > 1 else ""
@@ -107,35 +135,54 @@ def peak_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _progress(done_ms, total_ms, started, label):
-    width = 30
-    frac = done_ms / total_ms if total_ms else 1.0
-    elapsed = time.perf_counter() - started
-    bar = "#" * int(round(width * frac)) + "-" * (width - int(round(width * frac)))
-    rtf = elapsed / (done_ms * 1e-3) if done_ms else float("nan")
-    end = "\n" if frac >= 1 or not sys.stdout.isatty() else "\r"
-    print(f"  {label:<11} [{bar}] {100 * frac:5.1f}%  {done_ms:8.1f}/{total_ms:.1f} ms  "
-          f"{elapsed:7.1f} s  RTF {rtf:6.2f}", end=end, flush=True)
-
-
 def run_with_progress(sim, duration_ms, label, show=True, backend=None, should_stop=None):
-    """Advance by ``duration_ms`` printing a progress bar; returns (wall s, simulated ms).
+    """Advance by ``duration_ms`` showing progress and the RTF; returns (wall s, simulated ms).
 
     The backend advances (``backend.run(sim, duration_ms, progress)``) and calls
     ``progress(done_ms)`` after each piece; when ``should_stop()`` is true the
     backend stops at that point, and the simulated time reached is returned.
+    ``show=False`` (MPI ranks other than 0) shows nothing; otherwise a
+    :class:`~pd14_pynn.progress.SimulationProgress` bar (tqdm) shows it.
     """
     if duration_ms <= 0:
         return 0.0, 0.0
     started = time.perf_counter()
+    bar = SimulationProgress(duration_ms, label) if show else None
 
     def progress(done_ms):
-        if show:
-            _progress(done_ms, duration_ms, started, label)
+        if bar is not None:
+            bar(done_ms)
         return bool(should_stop and should_stop())
 
-    reached = backend.run(sim, duration_ms, progress)
+    try:
+        reached = backend.run(sim, duration_ms, progress)
+    finally:
+        if bar is not None:
+            bar.close()
     return time.perf_counter() - started, float(reached)
+
+
+def write_connectivity(model, backend, out_dir, metadata, say=print):
+    """Save the built network as SONATA in ``out_dir/network``; returns its timings.
+
+    Rank 0 writes (with NEURON under MPI the connections are re-drawn whole there).
+    """
+    if parallel.launcher_size() > 1 and metadata["simulator"] == "nest":
+        raise backends.BackendError("--save-connectivity with NEST under MPI is not supported: "
+                                    "each rank holds only its share of the connections")
+    t0 = time.perf_counter()
+    folder = os.path.join(out_dir, sonata.NETWORK_FOLDER)
+    size = 0
+    if parallel.launcher_rank() == 0:
+        keys = ("simulator", "label", "settings", "connectivity_from")
+        extra = {key: metadata[key] for key in keys}
+        params = model.params
+        extra.update({key: params[key] for key in ("N_scaling", "K_scaling", "seed",
+                                                   "connectivity_rng", "thalamic_input")})
+        size = network_io.save(folder, model, backend, extra)
+        say(f"Saved the network as SONATA in {folder} ({size / 1e6:.1f} MB, "
+            f"{time.perf_counter() - t0:.1f} s)")
+    return {"save_connectivity": time.perf_counter() - t0, "connectivity_bytes": size}
 
 
 def collect_block(circuits, t_presim_ms, variables=("spikes",)):
@@ -238,8 +285,18 @@ def _magnitude_ms(value):
 
 
 def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
-        command_line=None, verbose=True):
-    """Run the model on ``simulator`` and write the run folder; returns a summary dict.
+        command_line=None, verbose=True, connectivity=None, save_connectivity=False,
+        model=None):
+    """Run a model on ``simulator`` and write the run folder; returns a summary dict.
+
+    ``model``: the model to run, declared and not built, with ``sim=None``: a
+    :class:`~pd14_pynn.areas.MultiAreaModel` (or a
+    :class:`~pd14_pynn.network.Microcircuit`); default: the microcircuit of
+    ``params``. A given model's ``params`` are the run's (times, seed, threads).
+    ``connectivity``: a SONATA network (run folder, its ``network/`` or the
+    config file) whose connections are built instead of drawn ones;
+    ``save_connectivity``: write the built network as SONATA into
+    ``out_dir/network/`` before simulating (docs/outputs.md).
 
     Under mpirun (NEURON, or an MPI-enabled NEST) every rank builds and simulates
     its share; rank 0 alone writes files, with spikes gathered from all ranks and
@@ -256,12 +313,16 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     root = parallel.launcher_rank() == 0
     process_started = process_start_time()
     startup_s = time.time() - process_started
-    backend = check_run(simulator, params, out_dir, overwrite)
+    params = model.params if model is not None else params
+    backend = check_run(simulator, params, out_dir, overwrite, connectivity=connectivity,
+                        model=model)
     parallel.barrier()  # every rank has checked the folder before rank 0 writes to it
     if root:
         storage.prepare_run_folder(out_dir, overwrite=True)
         storage.remove_run_files(out_dir)
-        storage.write_json(os.path.join(out_dir, "parameters.json"), params)
+        _remove_old_network(out_dir, connectivity)
+        storage.write_json(os.path.join(out_dir, "parameters.json"),
+                           model.as_dict() if model is not None else params)
     record = _RunRecord(out_dir, root, params, command_line or sys.argv)
     record.process_started = process_started
     record.timings["startup"] = startup_s
@@ -271,7 +332,7 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
             interrupts.StopSignals() as stop:
         try:
             return _run_phases(simulator, backend, params, out_dir, spike_format, record,
-                               stop, verbose and root)
+                               stop, verbose and root, model, connectivity, save_connectivity)
         except interrupts.RunInterrupted as stopped:
             if stopped.reported:  # stopped while simulating: outputs written, line printed
                 raise
@@ -290,6 +351,19 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
                 import traceback
                 traceback.print_exc(file=log)
             raise
+
+
+def _remove_old_network(out_dir, connectivity):
+    """Delete the ``network/`` an earlier run saved in ``out_dir`` (for ``--overwrite``),
+    unless this run builds the network saved there."""
+    folder = os.path.abspath(os.path.join(out_dir, sonata.NETWORK_FOLDER))
+    if not os.path.isdir(folder):
+        return
+    if connectivity is not None and \
+            os.path.abspath(sonata.locate(connectivity)).startswith(folder + os.sep):
+        return
+    import shutil
+    shutil.rmtree(folder)
 
 
 def _interrupted_message(record, signal_name):
@@ -314,7 +388,8 @@ def _write_timings(record):
                                 complete=False))
 
 
-def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop, verbose):
+def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop, verbose,
+                model=None, connectivity=None, save_connectivity=False):
     root = record.root
     say = print if verbose else (lambda *a, **k: None)
     timings = record.timings
@@ -322,8 +397,12 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
     t0 = time.perf_counter()
     sim = backend.import_simulator()
     timings["import"] = time.perf_counter() - t0
-    derived = derive.derive(params)
-    n_syn = int(derived["num_synapses"].sum())
+    if model is None:
+        from .network import Microcircuit  # imports PyNN: not needed for checks or --help
+        model = Microcircuit(None, params)
+    network_file = sonata.NetworkFile(connectivity) if connectivity is not None else None
+    model.sim, model.verbose, model.connectivity = sim, verbose, network_file
+    n_syn = model.total_synapses()
 
     record.enter("setup", stop)
     t0 = time.perf_counter()
@@ -333,23 +412,23 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
         "simulator": simulator, "settings": settings,
         "versions": {**storage.package_versions(), **backend.versions()},
         "label": parameters.run_label(simulator, params),
-        "num_neurons": dict(zip(POPULATIONS, derived["num_neurons"])),
-        "num_synapses_total": n_syn, "num_synapses": derived["num_synapses"],
-        "dc_pA": dict(zip(POPULATIONS, derived["dc_pA"])),
+        **model.metadata(),
         "command_line": record.command_line,
         "mpi_processes": parallel.launcher_size(),
+        "connectivity_from": network_file and os.path.abspath(network_file.config_path),
     }
     if root:
         storage.write_json(os.path.join(out_dir, "metadata.json"), metadata)
     say(f"{metadata['label']}: {simulator} {settings}")
 
-    from .network import Microcircuit  # imports PyNN: not needed for checks or --help
-    circuit = Microcircuit(sim, params, verbose=verbose)
-    circuit.build(on_phase=lambda phase: record.enter(phase, stop))
-    timings.update(circuit.timings)
+    model.build(on_phase=lambda phase: record.enter(phase, stop))
+    timings.update(model.timings)
     t0 = time.perf_counter()
     backend.finish_build(sim)
     timings["connect"] += time.perf_counter() - t0
+    if save_connectivity:
+        record.enter("save_connectivity", stop)
+        timings.update(write_connectivity(model, backend, out_dir, metadata, say))
     t_presim, t_sim = params["t_presim_ms"], params["t_sim_ms"]
     say(f"Simulating {t_presim:g} ms presimulation + {t_sim:g} ms")
     for phase, duration in (("presimulate", t_presim), ("simulate", t_sim)):
@@ -367,7 +446,7 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
     record.enter("save")
     t0 = time.perf_counter()
     variables = ("spikes", "v") if params["record_v"] else ("spikes",)
-    block = collect_block([circuit], t_presim, variables)  # gathers from all ranks
+    block = model.collect_block(t_presim, variables)  # gathers from all ranks
     block.annotations.update(simulator=simulator, label=metadata["label"],
                              simulated_ms=record.simulated_ms, complete=not stop.stopped)
     if root:
@@ -392,19 +471,15 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
     t0 = time.perf_counter()
     spikes = storage.spike_table(block)
     window = (t_presim, t_presim + t_sim)
-    rates = {name: storage.population_rates(spikes[name], *window) for name in POPULATIONS}
-    summary = {name: {"mean_hz": float(r.mean()), "std_hz": float(r.std()),
-                      "active_fraction": float(np.mean(r > 0)), "n": int(r.size)}
-               for name, r in rates.items()}
+    rates = {key: storage.population_rates(spikes[key], *window) for key in spikes}
+    summary = {key: {"mean_hz": float(r.mean()), "std_hz": float(r.std()),
+                     "active_fraction": float(np.mean(r > 0)), "n": int(r.size)}
+               for key, r in rates.items()}
+    by_area = _by_area(summary)
     storage.write_json(os.path.join(out_dir, "rates.json"),
-                       {"window_ms": window, "populations": summary})
-    from . import plotting
-    plotting.raster(spikes, os.path.join(out_dir, "raster.png"),
-                    max(t_presim, t_presim + t_sim - 200.0), t_presim + t_sim,
-                    title=f"{simulator}, N={params['N_scaling']:g}, K={params['K_scaling']:g}, "
-                          f"{params['background']} background")
-    plotting.rate_boxplot(rates, os.path.join(out_dir, "rates_boxplot.png"),
-                          title=f"rates per neuron, {simulator}")
+                       {"window_ms": window, "populations": summary,
+                        **({"areas": by_area} if by_area else {})})
+    _figures(simulator, params, spikes, rates, by_area, out_dir)
     timings["report"] = time.perf_counter() - t0
     timings["peak_rss_bytes"] = peak_rss_bytes()
     # the process's whole wall time so far, and what no phase accounts for
@@ -412,13 +487,42 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
     timings["other"] = timings["total"] - sum(timings[p] for p in PHASES if p in timings)
     storage.write_json(os.path.join(out_dir, "timings.json"), timings)
     if verbose:
-        print_summary(summary, timings)
+        print_summary(summary, timings, model.background_fractions() if by_area else None)
     record.status("complete")
     return {"rates": summary, "timings": timings, "out_dir": out_dir}
 
 
-PHASES = ("startup", "import", "setup", "create", "connect", "presimulate", "simulate", "save",
-          "report")
+PHASES = ("startup", "import", "setup", "create", "connect", "save_connectivity", "presimulate",
+          "simulate", "save", "report")
+
+
+def _by_area(summary):
+    """{area: {population: row}} for keys "area/population"; {} for a single circuit."""
+    by_area = {}
+    for key, row in summary.items():
+        area, _, name = key.rpartition("/")
+        if area:
+            by_area.setdefault(area, {})[name] = row
+    return {area: {n: rows[n] for n in POPULATIONS if n in rows} for area, rows in by_area.items()}
+
+
+def _figures(simulator, params, spikes, rates, by_area, out_dir):
+    from . import plotting
+    t_presim, t_sim = params["t_presim_ms"], params["t_sim_ms"]
+    scale = f"{simulator}, N={params['N_scaling']:g}, K={params['K_scaling']:g}"
+    if by_area:
+        plotting.area_rate_bars(
+            {area: {n: row["mean_hz"] for n, row in rows.items()}
+             for area, rows in by_area.items()},
+            os.path.join(out_dir, "rates_by_area.png"),
+            reference=dict(zip(POPULATIONS, params["full_mean_rates_hz"])),
+            title=f"{scale}, {len(by_area)} areas")
+        return
+    plotting.raster(spikes, os.path.join(out_dir, "raster.png"),
+                    max(t_presim, t_presim + t_sim - 200.0), t_presim + t_sim,
+                    title=f"{scale}, {params['background']} background")
+    plotting.rate_boxplot(rates, os.path.join(out_dir, "rates_boxplot.png"),
+                          title=f"rates per neuron, {simulator}")
 
 
 def process_start_time():
@@ -427,11 +531,23 @@ def process_start_time():
     return psutil.Process().create_time()
 
 
-def print_summary(summary, timings):
-    """The per-population rate table and the phase timings."""
-    print("\npopulation   neurons   mean rate (1/s)   active")
-    for name, row in summary.items():
-        print(f"{name:<10} {row['n']:>9} {row['mean_hz']:>17.3f} {100 * row['active_fraction']:>7.1f}%")
+def print_summary(summary, timings, background_fractions=None):
+    """The per-population rate table and the phase timings.
+
+    Multi-area runs (keys "area/population") get an area column and, from
+    ``background_fractions`` (area -> population -> fraction), the background kept.
+    """
+    if background_fractions:
+        print("\narea  population   neurons   mean rate (1/s)   active   background kept")
+    else:
+        print("\npopulation   neurons   mean rate (1/s)   active")
+    for key, row in summary.items():
+        area, _, name = key.rpartition("/")
+        line = f"{name:<10} {row['n']:>9} {row['mean_hz']:>17.3f} " \
+               f"{100 * row['active_fraction']:>7.1f}%"
+        if background_fractions:
+            line = f"{area:<5} {line} {background_fractions[area][name]:>17.3f}"
+        print(line)
     print("\n" + "  ".join(f"{p} {timings[p]:.1f} s" for p in (*PHASES, "other")
                            if p in timings)
           + f"  = total {timings['total']:.1f} s  (RTF {timings['rtf']:.2f}, "

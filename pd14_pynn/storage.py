@@ -174,6 +174,7 @@ def remove_run_files(run_dir):
     """Delete the files a previous run wrote into ``run_dir`` (for ``--overwrite``),
     so that an interrupted rerun cannot leave an older run's results beside its own."""
     names = (*RESULT_FILES, STATUS_FILE, LOG_FILE, "raster.png", "rates_boxplot.png",
+             "rates_by_area.png",
              *("spikes" + ext for ext in SPIKE_FORMATS))
     for name in names:
         path = os.path.join(run_dir, name)

@@ -65,6 +65,13 @@ def build_parser():
     parser.add_argument("--overwrite", action="store_true", help="replace results in --out")
     parser.add_argument("--format", choices=sorted(storage.SPIKE_FORMATS), default=".pkl",
                         help="Neo file format of the spikes: .pkl (fast, default) or .nix (archival, slow: ~10 ms per neuron)")
+    parser.add_argument("--save-connectivity", action="store_true",
+                        help="write the built network (nodes, every synapse) as SONATA into "
+                             "the run folder's network/ (docs/outputs.md)")
+    parser.add_argument("--connectivity", metavar="PATH",
+                        help="build the network saved in PATH (a run folder written with "
+                             "--save-connectivity, its network/ or circuit_config.json) "
+                             "instead of drawing one; the parameters must give the same sizes")
     parser.add_argument("--list-parameters", action="store_true",
                         help="print every resolved parameter and exit")
     study = parser.add_argument_group("validation study (python run/main.py compare ...)")
@@ -205,9 +212,11 @@ def main(argv=None):
             compare(args, argv if argv is not None else sys.argv[1:])
             return 0
         out = args.out or os.path.join("results", parameters.run_label(args.simulator, params))
-        simulation.check_run(args.simulator, params, out, args.overwrite)
+        simulation.check_run(args.simulator, params, out, args.overwrite,
+                             connectivity=args.connectivity)
         simulation.run(args.simulator, params, out, overwrite=args.overwrite,
-                       spike_format=args.format, command_line=sys.argv)
+                       spike_format=args.format, command_line=sys.argv,
+                       connectivity=args.connectivity, save_connectivity=args.save_connectivity)
         _COMPLETED.add("simulation.run")
     except (parameters.ParameterError, backends.BackendError, storage.OutputFolderError) as err:
         if parallel.launcher_rank() == 0:

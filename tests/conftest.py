@@ -23,23 +23,26 @@ SIMULATORS = ("nest", "neuron", "brian2")
 
 @pytest.fixture(scope="session")
 def scenario(tmp_path_factory):
-    """``scenario(simulator, seed, fast=True, repeat=0, rng="native", scale=None)`` -> arrays.
+    """``scenario(simulator, seed, fast=True, repeat=0, rng="native", scale=None,
+    connectivity=None)`` -> arrays.
 
     Runs tests/scenario.py; ``fast=False`` is PyNN's generic path, ``rng="numpy"``
-    the numpy-drawn network on every simulator, ``scale`` overrides N = K = 0.05.
+    the numpy-drawn network on every simulator, ``scale`` overrides N = K = 0.05,
+    ``connectivity`` builds the SONATA network at that path.
     Results are cached per argument set; ``repeat`` > 0 forces another process.
     """
     cache = {}
     folder = tmp_path_factory.mktemp("scenarios")
 
-    def get(simulator, seed, fast=True, repeat=0, rng="native", scale=None):
-        key = (simulator, seed, fast, repeat, rng, scale)
+    def get(simulator, seed, fast=True, repeat=0, rng="native", scale=None, connectivity=None):
+        key = (simulator, seed, fast, repeat, rng, scale, connectivity)
         if key not in cache:
-            out = folder / ("_".join(map(str, key)) + ".npz")
+            out = folder / ("_".join(map(str, key[:-1])) + f"_{len(cache)}.npz")
             cmd = [sys.executable, os.path.join(HERE, "scenario.py"), simulator, str(seed),
                    str(out)] + ([] if fast else ["--generic"]) + \
                 (["--numpy-rng"] if rng == "numpy" else []) + \
-                ([] if scale is None else ["--scale", str(scale)])
+                ([] if scale is None else ["--scale", str(scale)]) + \
+                ([] if connectivity is None else ["--connectivity", str(connectivity)])
             proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(folder))
             assert proc.returncode == 0, (
                 f"scenario on {simulator} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")

@@ -2,7 +2,7 @@
 
 Run as a separate process per simulator (simulators do not share a process
 well): ``python tests/scenario.py SIMULATOR SEED OUT.npz [--generic] [--numpy-rng]
-[--scale S]``. Writes per-projection counts, all connections of a few
+[--scale S] [--connectivity SONATA_PATH]``. Writes per-projection counts, all connections of a few
 projections, spikes.
 """
 
@@ -10,7 +10,7 @@ import argparse
 
 import numpy as np
 
-from pd14_pynn import backends, derive, parameters
+from pd14_pynn import backends, derive, parameters, sonata
 from pd14_pynn.network import Microcircuit
 from pd14_pynn.parameters import POPULATIONS
 
@@ -20,7 +20,7 @@ T_SIM_MS = 400.0
 DUMPED = (("L23E", "L23E"), ("L23E", "L23I"), ("L23E", "L4E"), ("L4I", "L4I"))
 
 
-def main(simulator, seed, out, fast=True, rng="native", scale=SCALE):
+def main(simulator, seed, out, fast=True, rng="native", scale=SCALE, connectivity=None):
     backend = backends.get(simulator)
     sim = backend.import_simulator()
     params = parameters.resolve({"N_scaling": scale, "K_scaling": scale, "seed": seed,
@@ -28,7 +28,8 @@ def main(simulator, seed, out, fast=True, rng="native", scale=SCALE):
                                  "connectivity_rng": rng})
     n_syn = int(derive.derive(params)["num_synapses"].sum())
     backend.setup(sim, params, n_syn)
-    circuit = Microcircuit(sim, params, fast=fast, verbose=False).build()
+    network = sonata.NetworkFile(connectivity) if connectivity else None
+    circuit = Microcircuit(sim, params, fast=fast, verbose=False, connectivity=network).build()
     sim.run(T_SIM_MS)
     result = {
         "sizes": np.array([circuit.populations[n].size for n in POPULATIONS]),
@@ -57,6 +58,8 @@ if __name__ == "__main__":
     parser.add_argument("--generic", action="store_true")
     parser.add_argument("--numpy-rng", action="store_true")
     parser.add_argument("--scale", type=float, default=SCALE)
+    parser.add_argument("--connectivity")
     args = parser.parse_args()
     main(args.simulator, args.seed, args.out, fast=not args.generic,
-         rng="numpy" if args.numpy_rng else "native", scale=args.scale)
+         rng="numpy" if args.numpy_rng else "native", scale=args.scale,
+         connectivity=args.connectivity)

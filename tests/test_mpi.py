@@ -102,6 +102,31 @@ def test_child_of_a_singleton_mpi_process_is_not_under_a_launcher(tmp_path):
     assert proc.stdout.split() == ["False", "1"]
 
 
+def test_two_area_run_on_two_ranks_equals_one_rank(tmp_path):
+    """run/two_areas.py goes through simulation.run: under mpirun it writes one output,
+    with the spikes of the one-rank run."""
+    from pd14_pynn import storage
+    import json
+    outs = {}
+    for n in (1, 2):
+        outs[n] = tmp_path / f"np{n}"
+        proc = mpirun(n, os.path.join(ROOT, "run", "two_areas.py"), "neuron", "--n-scaling",
+                      "0.02", "--k-scaling", "0.05", "--t-presim", "50", "--t-sim", "100",
+                      "--out", str(outs[n]), cwd=str(tmp_path))
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+        assert proc.stdout.count("Results in") == 1  # rank 0 alone reports
+    metadata = json.loads((outs[2] / "metadata.json").read_text())
+    assert metadata["mpi_processes"] == 2 and metadata["areas"] == ["V1", "V2"]
+    assert len(json.loads((outs[2] / "timings.json").read_text())["ranks"]) == 2
+    one, two = (storage.spike_table(storage.read_block(str(outs[n]))) for n in (1, 2))
+    assert sorted(one) == sorted(two) and len(one) == 16  # 2 areas x 8 populations
+    assert sum(len(s.times_ms) for s in one.values()) > 100
+    for key in one:
+        assert one[key].size == two[key].size
+        np.testing.assert_array_equal(one[key].index, two[key].index, err_msg=key)
+        np.testing.assert_array_equal(one[key].times_ms, two[key].times_ms, err_msg=key)
+
+
 def test_signal_to_one_rank_stops_every_rank(tmp_path):
     """SIGTERM to one NEURON rank: all ranks stop after the same step (they agree on it
     after every progress step), the gathered partial spikes and the status are written."""

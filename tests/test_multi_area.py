@@ -17,6 +17,7 @@ from scipy import stats
 
 import multi_area_build as helper
 from pd14_pynn import areas, derive, parameters, storage
+from pd14_pynn import inter_area as inter_area_module
 from pd14_pynn.areas import MultiAreaModel
 from pd14_pynn.connectivity import seed_sequence
 from pd14_pynn.network import Microcircuit
@@ -225,11 +226,11 @@ def test_background_fraction_by_hand_and_independent_of_k_scaling():
 
 def test_worked_number_of_the_documentation():
     p = parameters.resolve()
-    inter = areas.mean_input_pA(100, PSC_015_MV, 7.569, 0.5) + \
-        areas.mean_input_pA(100, PSC_015_MV, 1.105, 0.5)
+    inter = inter_area_module.mean_input_pA(100, PSC_015_MV, 7.569, 0.5) + \
+        inter_area_module.mean_input_pA(100, PSC_015_MV, 1.105, 0.5)
     assert inter == pytest.approx(38.08, abs=0.01)
-    assert areas.background_mean_pA(p, "L23E") == pytest.approx(561.97, abs=0.01)
-    assert areas.kept_background_fraction(p, "L23E", inter) == pytest.approx(0.9322, abs=1e-4)
+    assert inter_area_module.background_mean_pA(p, "L23E") == pytest.approx(561.97, abs=0.01)
+    assert inter_area_module.kept_background_fraction(p, "L23E", inter) == pytest.approx(0.9322, abs=1e-4)
 
 
 def mean_input_pA(circuit, population, inter_area=()):
@@ -238,10 +239,10 @@ def mean_input_pA(circuit, population, inter_area=()):
     d, p = circuit.derived, circuit.params
     total = circuit[population].get("i_offset") * 1e3  # nA -> pA: the DC actually set
     if p["background"] == "poisson":
-        total += areas.mean_input_pA(d["K_ext"][i], d["psc_ext_pA"], d["bg_rate_hz"][i],
+        total += inter_area_module.mean_input_pA(d["K_ext"][i], d["psc_ext_pA"], d["bg_rate_hz"][i],
                                      p["tau_syn_ms"])
     for spec, rate in inter_area:
-        total += areas.mean_input_pA(spec.n_synapses / circuit[population].size,
+        total += inter_area_module.mean_input_pA(spec.n_synapses / circuit[population].size,
                                      spec.weight_mean_pA, rate, p["tau_syn_ms"])
     return total
 
@@ -375,5 +376,5 @@ def test_two_area_example_without_inter_area_input(tmp_path):
     proc = subprocess.run([sys.executable, EXAMPLE, "nest", "--out", str(out)],
                           capture_output=True, text=True, cwd=str(tmp_path))
     assert proc.returncode == 2 and proc.stderr.startswith("error: ")
-    assert "already holds results" in proc.stderr
+    assert "already holds the results of a complete run" in proc.stderr
     assert json.loads((out / "parameters.json").read_text()) == params

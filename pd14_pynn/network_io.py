@@ -1,0 +1,155 @@
+"""The built network of a run to and from SONATA files (:mod:`pd14_pynn.sonata`).
+
+* :func:`save` -- write the populations and every synapse of a built
+  :class:`~pd14_pynn.network.Microcircuit` or
+  :class:`~pd14_pynn.areas.MultiAreaModel` as a SONATA ``network/`` folder.
+* :func:`check`, :func:`check_model` -- before building: does a SONATA network
+  fit the model (population sizes, the same projections)?
+
+Connections come from the backend's ``read_connections(projection)`` where it
+has one (NEST: the connections NEST drew, read back with ``GetConnections``),
+otherwise from the projection's connector (numpy-drawn or given arrays). No
+per-synapse Python: every projection moves as four arrays. Imports no simulator.
+"""
+
+import numpy as np
+
+from . import derive, sonata
+from .parameters import POPULATIONS
+
+
+def expected_edges(params, label=""):
+    """dict (source population, target population) -> synapses, for the model ``params``.
+
+    Names are PyNN population labels (``label`` prefix as in ``Microcircuit.name``).
+    """
+    def name(population):
+        return f"{label}{'_' if label else ''}{population}"
+    d = derive.derive(params)
+    edges = {(name(s), name(t)): int(d["num_synapses"][i, j])
+             for i, t in enumerate(POPULATIONS) for j, s in enumerate(POPULATIONS)
+             if d["num_synapses"][i, j] > 0}
+    if params["thalamic_input"]:
+        edges.update({(name("TC"), name(t)): int(n)
+                      for t, n in zip(POPULATIONS, d["thalamic_synapses"]) if n > 0})
+    return edges
+
+
+def population_sizes(params, label=""):
+    """dict population label -> neurons, for the model ``params`` (thalamus included if on)."""
+    sizes = {f"{label}{'_' if label else ''}{p}": int(n)
+             for p, n in zip(POPULATIONS, derive.derive(params)["num_neurons"])}
+    if params["thalamic_input"]:
+        sizes[f"{label}{'_' if label else ''}TC"] = int(params["thalamic_num_neurons"])
+    return sizes
+
+
+def check(network, params, label=""):
+    """Raise ``sonata.NetworkFileError`` unless ``network`` fits the microcircuit ``params``.
+
+    ``network``: a :class:`~pd14_pynn.sonata.NetworkFile`. The populations must
+    have the model's sizes and the file must hold exactly the model's projections
+    (a file saved with ``--thalamic`` needs ``--thalamic``, and the reverse).
+    """
+    sizes = population_sizes(params, label)
+    network.check_sizes(sizes)
+    expected = set(expected_edges(params, label))
+    # this circuit's edges: between its populations, or from its thalamus (on or off)
+    own = set(sizes) | {f"{label}{'_' if label else ''}TC"}
+    in_file = {pair for pair in network.edge_index if all(end in own for end in pair)}
+    missing, extra = sorted(expected - in_file), sorted(in_file - expected)
+    if missing or extra:
+        raise sonata.NetworkFileError(
+            f"the SONATA network {network.config_path!r} does not have the model's projections "
+            f"(missing: {_pairs(missing)}; not in the model: {_pairs(extra)}); use the "
+            f"parameters it was saved with (thalamic input: "
+            f"{network.metadata.get('thalamic_input', '?')})")
+
+
+def check_model(network, model):
+    """:func:`check` for a declared Microcircuit or MultiAreaModel (every area, and
+    the inter-area projections of a multi-area model)."""
+    if not hasattr(model, "area_params"):
+        check(network, model.params, model.label)
+        return
+    owner = {}
+    for label, params in model.area_params.items():
+        check(network, params, label)
+        owner.update({name: label for name in population_sizes(params, label)})
+    expected = {(f"{c.source_area}_{c.source_population}", f"{c.target_area}_{c.target_population}")
+                for c in model.connections if model.connection_spec(c).n_synapses > 0}
+    in_file = {pair for pair in network.edge_index
+               if all(end in owner for end in pair) and owner[pair[0]] != owner[pair[1]]}
+    missing, extra = sorted(expected - in_file), sorted(in_file - expected)
+    if missing or extra:
+        raise sonata.NetworkFileError(
+            f"the SONATA network {network.config_path!r} does not have the model's inter-area "
+            f"projections (missing: {_pairs(missing)}; not in the model: {_pairs(extra)})")
+
+
+def _pairs(pairs):
+    shown = ", ".join(f"{s}->{t}" for s, t in pairs[:4])
+    return (shown + (f" and {len(pairs) - 4} more" if len(pairs) > 4 else "")) or "none"
+
+
+def _circuits(model):
+    """The microcircuits of a model (one, or the areas of a multi-area model)."""
+    return list(model.areas.values()) if hasattr(model, "areas") else [model]
+
+
+def projections(model):
+    """Every synaptic projection of a built model: recurrent, thalamic, inter-area."""
+    found = []
+    for circuit in _circuits(model):
+        found += list(circuit.projections.values()) + list(circuit.thalamic_projections.values())
+    if hasattr(model, "areas"):
+        found += list(model.projections.values())
+    return found
+
+
+def _parameters(population):
+    space = population.celltype.parameter_space
+    values = {}
+    for name in population.celltype.get_parameter_names():
+        value = space[name].base_value
+        values[name] = float(value) if np.ndim(value) == 0 else np.asarray(value).tolist()
+    return values
+
+
+def nodes(model):
+    """:class:`~pd14_pynn.sonata.Nodes` of every population (cortical, then thalamic)."""
+    found = []
+    for circuit in _circuits(model):
+        for name, pop in circuit.populations.items():
+            v_init = pop.initial_values["v"]
+            v_init = np.asarray(v_init.evaluate(simplify=False) if hasattr(v_init, "evaluate")
+                                else v_init, dtype=float)
+            found.append(sonata.Nodes(pop.label, pop.size, "point_neuron",
+                                      f"pyNN:{type(pop.celltype).__name__}", _parameters(pop),
+                                      population=name, area=circuit.label, v_init=v_init))
+        if circuit.thalamus is not None:
+            pop = circuit.thalamus
+            found.append(sonata.Nodes(pop.label, pop.size, "virtual",
+                                      f"pyNN:{type(pop.celltype).__name__}", _parameters(pop),
+                                      population="TC", area=circuit.label))
+    return found
+
+
+def read_connections_generic(projection):
+    """The connections of a projection made by one of our connectors, as four arrays."""
+    return projection._connector.draw(projection, local_only=False)
+
+
+def edges(model, read_connections=None):
+    """:class:`~pd14_pynn.sonata.Edges` of every projection, made one at a time."""
+    read = read_connections or read_connections_generic
+    for projection in projections(model):
+        sources, targets, weights_pA, delays_ms = read(projection)
+        yield sonata.Edges(projection.pre.label, projection.post.label, sources, targets,
+                           weights_pA, delays_ms, projection.receptor_type)
+
+
+def save(folder, model, backend=None, metadata=None):
+    """Write a built model as a SONATA network into ``folder``; returns the bytes written."""
+    read = getattr(backend, "read_connections", None)
+    return sonata.write_network(folder, nodes(model), edges(model, read), metadata)
