@@ -80,30 +80,24 @@ def _progress(done_ms, total_ms, started, label):
           f"{elapsed:7.1f} s  RTF {rtf:6.2f}", end=end, flush=True)
 
 
-def run_with_progress(sim, duration_ms, label, n_chunks=10, show=True, backend=None):
-    """Advance by ``duration_ms`` printing a progress bar; returns the wall time (s).
+def run_with_progress(sim, duration_ms, label, show=True, backend=None, should_stop=None):
+    """Advance by ``duration_ms`` printing a progress bar; returns (wall s, simulated ms).
 
-    A backend with its own ``run(sim, duration_ms, progress)`` (Brian2, where each
-    ``run()`` call has a fixed cost) runs in one call and reports progress from
-    inside; otherwise ``sim.run`` is called in ``n_chunks`` pieces (multiples of
-    the time step).
+    The backend advances (``backend.run(sim, duration_ms, progress)``) and calls
+    ``progress(done_ms)`` after each piece; when ``should_stop()`` is true the
+    backend stops at that point, and the simulated time reached is returned.
     """
     if duration_ms <= 0:
-        return 0.0
+        return 0.0, 0.0
     started = time.perf_counter()
-    if hasattr(backend, "run"):
-        def progress(done_ms):
-            _progress(done_ms, duration_ms, started, label)
-        backend.run(sim, duration_ms, progress if show else None)
-        return time.perf_counter() - started
-    dt = sim.get_time_step()
-    steps = int(round(duration_ms / dt))
-    bounds = np.linspace(0, steps, min(n_chunks, steps) + 1).round().astype(int)
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        sim.run((hi - lo) * dt)
+
+    def progress(done_ms):
         if show:
-            _progress(hi * dt, steps * dt, started, label)
-    return time.perf_counter() - started
+            _progress(done_ms, duration_ms, started, label)
+        return bool(should_stop and should_stop())
+
+    reached = backend.run(sim, duration_ms, progress)
+    return time.perf_counter() - started, float(reached)
 
 
 def collect_block(circuits, t_presim_ms, variables=("spikes",)):
@@ -181,10 +175,10 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     timings.update(circuit.timings)
     t_presim, t_sim = params["t_presim_ms"], params["t_sim_ms"]
     say(f"Simulating {t_presim:g} ms presimulation + {t_sim:g} ms")
-    timings["presimulate"] = run_with_progress(sim, t_presim, "presimulate", show=root,
+    timings["presimulate"], _ = run_with_progress(sim, t_presim, "presimulate", show=root,
+                                                 backend=backend)
+    timings["simulate"], _ = run_with_progress(sim, t_sim, "simulate", show=root,
                                               backend=backend)
-    timings["simulate"] = run_with_progress(sim, t_sim, "simulate", show=root,
-                                           backend=backend)
     timings["rtf"] = timings["simulate"] / (t_sim * 1e-3)
     # before collecting data: comparable with native baselines, which keep no copies
     timings["peak_rss_after_simulate_bytes"] = peak_rss_bytes()

@@ -86,13 +86,25 @@ def _reset_before_run_only(state):
 
 
 def run(sim, duration_ms, progress=None):
-    """Advance by ``duration_ms`` in one Brian2 ``run()``; ``progress(done_ms)`` every ~5 s."""
+    """Advance by ``duration_ms`` in one Brian2 ``run()``; ``progress(done_ms)`` every ~5 s.
+
+    ``progress`` returning True stops the network after the current time step
+    (``Network.stop``). Returns the simulated time reached (ms).
+    """
+    state = sim.simulator.state
+    t_start_ms = float(state.network.t / _brian2().ms)
     report = None
     if progress is not None:
         def report(elapsed, completed, start, duration):
-            if completed > 0:  # Brian2 also reports at the start
-                progress(float(completed) * duration_ms)
-    sim.simulator.state.run(duration_ms, report=report)
+            if completed > 0 and progress(float(completed) * duration_ms):
+                state.network.stop()
+    state.run(duration_ms, report=report)
+    return float(state.network.t / _brian2().ms) - t_start_ms
+
+
+def _brian2():
+    import brian2
+    return brian2
 
 
 def finish_build(sim):

@@ -21,7 +21,7 @@ import os
 
 import numpy as np
 
-from . import BackendError, require
+from . import BackendError, chunk_bounds, require
 
 NAME = "nest"
 PACKAGE = "nest-simulator"
@@ -82,6 +82,40 @@ def finish_build(sim):
     sim.run(0)  # PyNN connects its recording devices on the first run call
     nest.Prepare()
     nest.Cleanup()
+
+
+PROGRESS_CHUNKS = 10
+
+
+def run(sim, duration_ms, progress=None, n_chunks=PROGRESS_CHUNKS):
+    """Advance by ``duration_ms``: one ``Prepare``, ``nest.Run`` per progress step, one
+    ``Cleanup``; returns the simulated time reached (ms).
+
+    ``sim.run`` would call ``nest.Simulate`` per step, i.e. Prepare/Run/Cleanup
+    each time. PyNN's own bookkeeping is kept: devices are connected by
+    ``state.run(0)``, and the first run goes one ``min_delay`` further, as
+    ``pyNN.nest`` does, so that recorders have every spike up to the end.
+    ``progress(done_ms)`` returning True stops after that step.
+    """
+    import nest
+    state = sim.simulator.state
+    state.run(0)
+    extra_ms = 0.0
+    if not state.running:
+        extra_ms = state.min_delay
+        state.running = True
+    dt = state.dt
+    done_steps = 0
+    nest.Prepare()
+    try:
+        for end_steps in chunk_bounds(duration_ms, dt, n_chunks):
+            nest.Run((end_steps - done_steps) * dt + extra_ms)
+            extra_ms, done_steps = 0.0, end_steps
+            if progress is not None and progress(done_steps * dt):
+                break
+    finally:
+        nest.Cleanup()
+    return done_steps * dt
 
 
 def versions():

@@ -27,7 +27,7 @@ import sys
 
 import numpy as np
 
-from . import require
+from . import chunk_bounds, require
 
 NAME = "neuron"
 PACKAGE = "neuron"
@@ -64,6 +64,19 @@ def setup(sim, params, n_synapses):
 
 def finish_build(sim):
     """Nothing to finalise before the first run."""
+
+
+def run(sim, duration_ms, progress=None, n_chunks=10):
+    """Advance by ``duration_ms`` in ``n_chunks`` ``sim.run`` calls (NEURON has no fixed
+    cost per call); ``progress(done_ms)`` after each, True stops. Returns ms reached."""
+    dt = sim.get_time_step()
+    done_steps = 0
+    for end_steps in chunk_bounds(duration_ms, dt, n_chunks):
+        sim.run((end_steps - done_steps) * dt)
+        done_steps = end_steps
+        if progress is not None and progress(done_steps * dt):
+            break
+    return done_steps * dt
 
 
 def versions():
