@@ -2,6 +2,7 @@
 
     mpirun -np P python tests/mpi_scenario.py SIMULATOR OUT_PREFIX [--threads T]
         [--bg poisson|dc] [--connectivity-rng native|numpy] [--t-sim MS]
+        [--n-scaling N] [--k-scaling K]
 
 SIMULATOR is neuron or nest (an MPI-enabled NEST). Writes OUT_PREFIX.rank<r>.npz
 (the connections of every projection that rank holds, as rows of presynaptic
@@ -26,11 +27,13 @@ def main(argv=None):
     parser.add_argument("--bg", choices=("poisson", "dc"), default="poisson")
     parser.add_argument("--connectivity-rng", choices=("native", "numpy"), default="native")
     parser.add_argument("--t-sim", type=float, default=300.0)
+    parser.add_argument("--n-scaling", type=float, default=0.02)
+    parser.add_argument("--k-scaling", type=float, default=0.05)
     args = parser.parse_args(argv)
 
     backend = backends.get(args.simulator)
     sim = backend.import_simulator()
-    params = parameters.resolve({"N_scaling": 0.02, "K_scaling": 0.05, "seed": 21,
+    params = parameters.resolve({"N_scaling": args.n_scaling, "K_scaling": args.k_scaling, "seed": 21,
                                  "t_presim_ms": 0.0, "t_sim_ms": args.t_sim,
                                  "background": args.bg, "threads": args.threads,
                                  "connectivity_rng": args.connectivity_rng})
