@@ -9,9 +9,9 @@
   that do nothing in a single process.
 """
 
-import glob
 import importlib.util
 import os
+import re
 
 from .backends import BackendError
 
@@ -51,15 +51,24 @@ def under_launcher():
 
 
 def nest_has_mpi():
-    """True/False from NEST's installed config.h; None if it cannot be told."""
+    """True/False from NEST's installed config.h; None if it cannot be told.
+
+    Read without importing NEST (the wheel aborts when imported under mpirun).
+    pip installs (the wheel, or ``.ci/install-nest-mpi``'s source build) keep the
+    header inside the package, ``nest/include/nest/config.h``; a CMake install with
+    ``-DCMAKE_INSTALL_PREFIX=P`` puts the package in P/lib/pythonX.Y/site-packages/
+    and the header in P/include/nest/.
+    """
     spec = importlib.util.find_spec("nest")
     if spec is None or not spec.submodule_search_locations:
         return None
     for location in spec.submodule_search_locations:
-        for header in glob.glob(os.path.join(location, "include", "nest", "config.h")):
-            with open(header) as handle:
-                text = handle.read()
-            return "#define HAVE_MPI" in text
+        prefix = os.path.join(location, os.pardir, os.pardir, os.pardir, os.pardir)
+        for folder in (location, prefix):
+            header = os.path.join(folder, "include", "nest", "config.h")
+            if os.path.isfile(header):
+                with open(header) as handle:
+                    return re.search(r"^#define HAVE_MPI\b", handle.read(), re.M) is not None
     return None
 
 

@@ -53,7 +53,9 @@ def build_parser():
     parser.add_argument("--t-sim", type=float, help="simulated time after presimulation, ms (default 1000)")
     parser.add_argument("--t-presim", type=float, help="presimulation, discarded from analysis, ms (default 500)")
     parser.add_argument("--seed", type=int, help="master seed of every random draw (default 55)")
-    parser.add_argument("--threads", type=int, help="NEST threads (default: cores, at least what NEST needs)")
+    parser.add_argument("--threads", type=int,
+                        help="NEST threads per process (default: the cores this process may use, "
+                             "at least what NEST's connection limit needs for ranks x threads)")
     parser.add_argument("--connectivity-rng", choices=("native", "numpy"),
                         help="who draws the connections: 'native' (default; NEST uses its own RNG) "
                              "or 'numpy' (the same network on every simulator for a seed)")

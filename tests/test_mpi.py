@@ -12,6 +12,9 @@ import sys
 import numpy as np
 import pytest
 
+from pd14_pynn import parallel
+from pd14_pynn.backends import BackendError, nest as nest_backend
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 ENV = {**os.environ, "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
@@ -30,7 +33,7 @@ def mpirun(n, *args, cwd=None):
 def runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("mpi")
     for n in (1, 2):
-        proc = mpirun(n, os.path.join(HERE, "mpi_scenario.py"), str(folder / f"np{n}"),
+        proc = mpirun(n, os.path.join(HERE, "mpi_scenario.py"), "neuron", str(folder / f"np{n}"),
                       cwd=str(folder))
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     return folder
@@ -78,6 +81,8 @@ def test_gathered_output_has_every_population_once(tmp_path):
     assert proc.stdout.count("Results in") == 1  # rank 0 alone reports
 
 
+@pytest.mark.skipif(parallel.nest_has_mpi() is True,
+                    reason="the NEST here has MPI; tests/test_nest_mpi.py runs it under mpirun")
 def test_nest_wheel_under_mpirun_explains(tmp_path):
     proc = mpirun(1, os.path.join(ROOT, "run", "main.py"), "nest", "--out", str(tmp_path / "o"))
     assert proc.returncode != 0
@@ -165,3 +170,37 @@ def test_signal_to_one_rank_stops_every_rank(tmp_path):
     assert times and max(times) <= status["simulated_ms"]
     timings = json.loads((out / "timings.json").read_text())
     assert len(timings["ranks"]) == 2 and timings["complete"] is False
+
+
+def test_nest_connection_limit_counts_virtual_processes(monkeypatch):
+    """NEST's limit is per virtual process: under mpirun, ranks x threads share it."""
+    limit = nest_backend.MAX_CONNECTIONS_PER_THREAD
+    assert [nest_backend.threads_needed(3 * limit, ranks) for ranks in (1, 2, 3)] == [3, 2, 1]
+    params = {"threads": 1}
+    nest_backend.choose_threads(params, limit)  # one virtual process is enough
+    with pytest.raises(BackendError, match="--threads 2"):
+        nest_backend.choose_threads(params, 2 * limit)
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "2")
+    monkeypatch.setenv("OMPI_COMM_WORLD_RANK", "0")
+    monkeypatch.delenv("OMPI_MCA_ess", raising=False)
+    assert nest_backend.choose_threads(params, 2 * limit) == 1  # 2 ranks x 1 thread
+    with pytest.raises(BackendError, match=r"per process \(2 MPI processes\).*--threads 2"):
+        nest_backend.choose_threads(params, 4 * limit)
+
+
+@pytest.mark.parametrize("layout", ["pip", "cmake-prefix"])
+@pytest.mark.parametrize("has_mpi", [True, False])
+def test_nest_has_mpi_reads_installed_config(tmp_path, monkeypatch, layout, has_mpi):
+    """pip (wheel or .ci/install-nest-mpi) keeps config.h in the package; a CMake
+    install with a prefix puts it in PREFIX/include."""
+    site = tmp_path / "lib" / "python3.11" / "site-packages"
+    (site / "nest").mkdir(parents=True)
+    (site / "nest" / "__init__.py").write_text("")
+    include = (site / "nest" if layout == "pip" else tmp_path) / "include" / "nest"
+    include.mkdir(parents=True)
+    line = "#define HAVE_MPI 1" if has_mpi else "/* #undef HAVE_MPI */"
+    # HAVE_MPI4PY must not be taken for HAVE_MPI
+    include.joinpath("config.h").write_text(f"{line}\n#define HAVE_MPI4PY 1\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.delitem(sys.modules, "nest", raising=False)
+    assert parallel.nest_has_mpi() is has_mpi

@@ -14,6 +14,10 @@
 * Poisson background: one ``poisson_generator`` per population, connected to
   all its neurons (each target gets an independent train), as in the PyNEST
   reference implementation.
+* MPI (a NEST built with ``-Dwith-mpi=ON``, ``.ci/install-nest-mpi``): NEST
+  places neuron ``i`` on virtual process ``i % (ranks x threads)`` and gives
+  every virtual process its own random streams (connections, Poisson trains),
+  so results depend on ranks x threads, not on how they are split.
 """
 
 import math
@@ -44,18 +48,31 @@ def threads_needed(n_synapses, processes=1):
     return max(1, math.ceil(n_synapses / (MAX_CONNECTIONS_PER_THREAD * processes)))
 
 
+def available_cores():
+    """Cores this process may run on (under mpirun: the cores its rank is bound to)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def choose_threads(params, n_synapses):
-    """Threads to use: the requested number (checked) or max(cores, needed)."""
+    """Threads per process: the requested number (checked) or max(cores, needed).
+
+    The connection limit is per virtual process, so under MPI it is checked
+    against ranks x threads.
+    """
     from ..parallel import launcher_size
     needed = threads_needed(n_synapses, launcher_size())
     requested = params["threads"]
     if requested is None:
-        return max(needed, min(os.cpu_count() or 1, 8))
+        return max(needed, min(available_cores(), 8))
     if requested < needed:
+        ranks = launcher_size()
+        per = f" per process ({ranks} MPI processes)" if ranks > 1 else ""
         raise BackendError(
-            f"NEST needs at least {needed} threads for {n_synapses:,} synapses "
-            f"(limit {MAX_CONNECTIONS_PER_THREAD:,} connections per thread); "
-            f"use --threads {needed} or more")
+            f"NEST needs at least {needed} threads{per} for {n_synapses:,} synapses "
+            f"(limit {MAX_CONNECTIONS_PER_THREAD:,} connections per virtual process, "
+            f"i.e. per thread of each process); use --threads {needed} or more")
     return int(requested)
 
 
@@ -251,9 +268,24 @@ def connect_fixed_total_number(connector, projection):
 
 
 def _connect_drawn(connector, projection):
-    """The numpy-drawn connections, as arrays of node IDs, one-to-one."""
+    """The numpy-drawn connections, as arrays of node IDs, one-to-one.
+
+    Under MPI every rank draws the whole projection (same stream) and passes only
+    the connections onto its own neurons. NEST's array ``Connect`` would also
+    accept the full arrays on every rank (it skips targets that live on other
+    ranks, ``ConnectionManager::connect_arrays``), but each of its threads walks
+    the whole array; passing the local share keeps NEST's work per rank at
+    1/ranks. Filtering keeps the order, so each target gets its connections in
+    the same order however the work is split.
+    """
     import nest
     sources, targets, weights_pA, delays_ms = connector.draw(projection, local_only=False)
+    if projection.post._simulator.state.num_processes > 1:
+        # NodeCollection.local is one bool for a single node, else one per node
+        local = np.broadcast_to(np.asarray(projection.post.node_collection.local, dtype=bool),
+                                (projection.post.size,))[targets]
+        sources, targets = sources[local], targets[local]
+        weights_pA, delays_ms = weights_pA[local], delays_ms[local]
     pre_ids = np.asarray(projection.pre.node_collection.tolist())
     post_ids = np.asarray(projection.post.node_collection.tolist())
     nest.Connect(pre_ids[sources], post_ids[targets], "one_to_one",
