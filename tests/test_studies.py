@@ -56,7 +56,7 @@ def test_time_estimate_reproduces_the_measured_anchors():
         studies.RUN_OVERHEAD_S + 107.06 + 62.45 * 1.5, rel=1e-3)
     small = parameters.resolve({"N_scaling": 0.1, "K_scaling": 0.1, "t_presim_ms": 500,
                                 "t_sim_ms": 1000})
-    # NEURON has one anchor (N = K = 0.1, 2,988,807 synapses): RTF 49.08, build 8.13 s
+    # NEURON at N = K = 0.1 (2,988,807 synapses): RTF 49.08, build 8.13 s
     assert studies.estimate_seconds("neuron", small) == pytest.approx(
         studies.RUN_OVERHEAD_S + 8.13 + 49.08 * 1.5, rel=1e-3)
     # between NEST's anchors the estimate lies between them

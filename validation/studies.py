@@ -43,13 +43,15 @@ FIRST_SEED = 55
 MACHINE_MEMORY_BYTES = 24e9
 MEMORY_SHARE = 0.7
 
-# measured (docs/performance.md, quiet 2-core machine): (synapses, RTF, build s)
-# per simulator at one or two scales. Between and beyond two anchors both grow as
-# a power of the synapse count; with one anchor, in proportion to it.
+# measured: (synapses, RTF, build s) per simulator at two scales; both grow as a
+# power of the synapse count between and beyond them. Full scale and N = K = 0.1:
+# docs/performance.md (quiet 2-core machine); N = K = 0.2 DC: the runs of
+# docs/validation/dc02_10seeds (median RTF; build = wall - presimulation -
+# simulation - overhead, rounded)
 _ANCHORS = {
     "nest": ((11_955_239, 3.96, 3.42), (298_880_968, 62.45, 107.06)),
-    "brian2": ((2_988_807, 9.26, 0.97), (298_880_968, 113.25, 86.49)),
-    "neuron": ((2_988_807, 49.08, 8.13),),
+    "brian2": ((11_955_239, 13.3, 25.0), (298_880_968, 113.25, 86.49)),
+    "neuron": ((2_988_807, 49.08, 8.13), (11_955_239, 60.9, 40.0)),
 }
 
 # per run outside build and simulation: process start, imports, saving, the run's
@@ -274,15 +276,10 @@ def estimate_seconds(simulator, params):
     (presimulation + simulation), RTF and build from the anchors measured in
     docs/performance.md (factor-2 accuracy at best; a loaded machine is slower)."""
     n_syn = _synapses(params)
-    anchors = _ANCHORS[simulator]
-    if len(anchors) == 1:
-        syn0, rtf0, build0 = anchors[0]
-        rtf, build = rtf0 * n_syn / syn0, build0 * n_syn / syn0
-    else:
-        (syn0, rtf0, build0), (syn1, rtf1, build1) = anchors
-        x = math.log(n_syn / syn0) / math.log(syn1 / syn0)
-        rtf = rtf0 * (rtf1 / rtf0) ** x
-        build = build0 * (build1 / build0) ** x
+    (syn0, rtf0, build0), (syn1, rtf1, build1) = _ANCHORS[simulator]
+    x = math.log(n_syn / syn0) / math.log(syn1 / syn0)
+    rtf = rtf0 * (rtf1 / rtf0) ** x
+    build = build0 * (build1 / build0) ** x
     return RUN_OVERHEAD_S + build + rtf * (params["t_presim_ms"] + params["t_sim_ms"]) * 1e-3
 
 
