@@ -30,6 +30,7 @@ _OPTIONS = {
     "thalamic": "thalamic_input", "t_sim": "t_sim_ms", "t_presim": "t_presim_ms",
     "seed": "seed", "threads": "threads", "record_v": "record_v",
     "connectivity_rng": "connectivity_rng",
+    "thalamic_synapse_scaling": "thalamic_synapse_scaling",
 }
 
 
@@ -51,6 +52,10 @@ def build_parser():
     parser.add_argument("--bg", choices=("poisson", "dc"), help="background input (default poisson)")
     parser.add_argument("--thalamic", action="store_true", default=None,
                         help="add the thalamic pulse (902 sources, 120/s, 700-710 ms)")
+    parser.add_argument("--thalamic-synapse-scaling", choices=("in_degree", "total"),
+                        help="thalamic synapses at N < 1: 'in_degree' (default; x N x K, each "
+                             "neuron keeps its in-degree) or 'total' (x K only, as the PyNEST "
+                             "reference; docs/model.md)")
     parser.add_argument("--t-sim", type=float, help="simulated time after presimulation, ms (default 1000)")
     parser.add_argument("--t-presim", type=float, help="presimulation, discarded from analysis, ms (default 500)")
     parser.add_argument("--seed", type=int, help="master seed of every random draw (default 55)")
