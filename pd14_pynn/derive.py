@@ -8,6 +8,7 @@ Matrices are indexed ``[target, source]``.
 * :func:`weight_matrix` -- mean PSC amplitudes of the recurrent connections.
 * :func:`dc_background` -- constant current equivalent to the Poisson background.
 * :func:`scaled_neuron_counts`, :func:`dc_compensation` -- down-scaling (remark 3).
+* :func:`thalamic_synapse_counts` -- thalamic totals under either scaling rule.
 * :func:`derive` -- everything the network needs, from a parameter dict.
 """
 
@@ -77,6 +78,23 @@ def dc_compensation(full_synapses, full_num_neurons, weights_full_pA, full_rates
     return 1e-3 * tau_syn_ms * (1.0 - np.sqrt(K_scaling)) * mean_input
 
 
+def thalamic_synapse_counts(full_synapses, N_scaling, K_scaling, rule="in_degree"):
+    """Thalamic synapse totals per target population at the given scaling (int64).
+
+    ``full_synapses``: the full-scale totals (floats, from :func:`synapse_counts`).
+    ``rule`` "in_degree": x N_scaling x K_scaling, like the recurrent totals, so
+    each cortical neuron keeps K_scaling times its full-scale thalamic in-degree;
+    "total": x K_scaling only, as the PyNEST reference example does, so the
+    in-degree per neuron is 1 / N_scaling times larger than with "in_degree".
+    The thalamic population keeps its full-scale size under both rules.
+    """
+    factors = {"in_degree": N_scaling * K_scaling, "total": K_scaling}
+    if rule not in factors:
+        raise ValueError(f"thalamic synapse scaling must be one of {sorted(factors)}, "
+                         f"got {rule!r}")
+    return np.round(np.asarray(full_synapses, dtype=float) * factors[rule]).astype(np.int64)
+
+
 def derive(params, background_fraction=None):
     """All derived quantities for a resolved parameter dict, as a dict of arrays.
 
@@ -134,7 +152,8 @@ def derive(params, background_fraction=None):
         "bg_rate_hz": params["bg_rate_hz"] * fraction,
         "poisson_rate_hz": K_ext * params["bg_rate_hz"] * fraction,
         "dc_pA": dc,
-        "thalamic_synapses": np.round(th_full * N_s * K_s).astype(np.int64),
+        "thalamic_synapses": thalamic_synapse_counts(
+            th_full, N_s, K_s, params["thalamic_synapse_scaling"]),
         "thalamic_weight_pA": params["thalamic_PSP_mV"] * psc_unit / np.sqrt(K_s),
     }
 

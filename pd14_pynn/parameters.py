@@ -108,6 +108,13 @@ _PARAMETERS = {
     "thalamic_conn_probs": ([0.0, 0.0, 0.0983, 0.0619, 0.0, 0.0, 0.0512, 0.0196],
                             Number("[0, 1)", shape=(_P,))),
     "thalamic_PSP_mV": (0.15, Number("(0, inf)", unit="mV")),
+    # how the thalamic synapse totals shrink at N_scaling, K_scaling < 1:
+    # "in_degree" = full-scale totals x N_scaling x K_scaling (like the recurrent
+    # ones: each neuron keeps K_scaling x its full-scale thalamic in-degree);
+    # "total" = full-scale totals x K_scaling only, as the PyNEST reference
+    # example (the 902 thalamic sources then reach each neuron 1/N_scaling
+    # times as often as at full scale)
+    "thalamic_synapse_scaling": ("in_degree", Choice("in_degree", "total")),
     # --- simulation ---------------------------------------------------------
     "resolution_ms": (0.1, Number("(0, inf)", grid=TIC_MS, unit="ms",
                                   why="NEST's time grid is 0.001 ms")),

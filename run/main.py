@@ -5,6 +5,7 @@
     python run/main.py --list-parameters
     python run/main.py compare --simulators nest brian2 neuron --seeds 3 \
         --n-scaling 0.2 --k-scaling 0.2 --bg dc --t-sim 10000 --out results/study
+    python run/main.py compare --study thalamic --out results/thalamic
 
 Writes a run folder (parameters, metadata, Neo spikes, figures, timings); see
 docs/outputs.md. Every error in the arguments is reported before anything is
@@ -29,6 +30,7 @@ _OPTIONS = {
     "thalamic": "thalamic_input", "t_sim": "t_sim_ms", "t_presim": "t_presim_ms",
     "seed": "seed", "threads": "threads", "record_v": "record_v",
     "connectivity_rng": "connectivity_rng",
+    "thalamic_synapse_scaling": "thalamic_synapse_scaling",
 }
 
 
@@ -50,6 +52,10 @@ def build_parser():
     parser.add_argument("--bg", choices=("poisson", "dc"), help="background input (default poisson)")
     parser.add_argument("--thalamic", action="store_true", default=None,
                         help="add the thalamic pulse (902 sources, 120/s, 700-710 ms)")
+    parser.add_argument("--thalamic-synapse-scaling", choices=("in_degree", "total"),
+                        help="thalamic synapses at N < 1: 'in_degree' (default; x N x K, each "
+                             "neuron keeps its in-degree) or 'total' (x K only, as the PyNEST "
+                             "reference; docs/model.md)")
     parser.add_argument("--t-sim", type=float, help="simulated time after presimulation, ms (default 1000)")
     parser.add_argument("--t-presim", type=float, help="presimulation, discarded from analysis, ms (default 500)")
     parser.add_argument("--seed", type=int, help="master seed of every random draw (default 55)")
@@ -86,11 +92,19 @@ def build_parser():
                             "(default 10: with 3 the band is too narrow, docs/validation/README.md)")
     study.add_argument("--reference-sim", default="nest",
                        help="simulator whose seed-to-seed distances set the band (default nest)")
+    study.add_argument("--study", metavar="NAME|FILE",
+                       help="run a named study (full, long, thalamic; docs/validation/studies.md) "
+                            "or a study file (JSON, see validation/studies.py); resumable: "
+                            "complete runs in --out are reused, unfinished ones rerun")
+    study.add_argument("--plan", action="store_true",
+                       help="with --study: print the plan (runs, memory, time) and exit")
     return parser
 
 
 def compare(args, argv):
     """Run every simulator and seed (one process each), then write the validation report."""
+    if args.study:
+        return run_study(args, argv)
     out = args.out or os.path.join("results", "study")
     for name in args.simulators:
         backends.get(name)
@@ -124,24 +138,9 @@ def compare(args, argv):
                   flush=True)
             cmd = [sys.executable, os.path.abspath(__file__), name, "--seed", str(seed),
                    "--out", run_dir, *passthrough]
-            code, stderr = _run_child(cmd)
-            if code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
-                name_of_signal = signal.Signals(code - 128).name
-                message = (f"study interrupted by {name_of_signal} in the run {name}, seed "
-                           f"{seed}: {len(run_dirs)} finished runs are kept in "
-                           f"{os.path.join(out, 'runs')}, the interrupted one says where it "
-                           f"stopped ({os.path.join(run_dir, 'status.json')}); rerun with: "
-                           f"{' '.join(['python', *sys.argv])}"
-                           f"{'' if args.overwrite else ' --overwrite'}")
-                print(message, file=sys.stderr, flush=True)
-                stopped = interrupts.RunInterrupted(name_of_signal, message)
-                stopped.reported = True
-                raise stopped
-            if code != 0:
-                last = (stderr.strip().splitlines() or ["no message"])[-1]
-                raise backends.BackendError(
-                    f"the run {name}, seed {seed} failed (exit code {code}): {last} "
-                    f"(command: {' '.join(cmd)}; its folder: {run_dir})")
+            _run_or_stop(cmd, name, seed, run_dir, len(run_dirs), out,
+                         rerun=f"{' '.join(['python', *sys.argv])}"
+                               f"{'' if args.overwrite else ' --overwrite'}")
             run_dirs.append(run_dir)
     # imported only now: Elephant may import mpi4py, whose MPI initialisation sets
     # launcher variables that child processes would inherit
@@ -155,6 +154,102 @@ def compare(args, argv):
     print(f"Study done in {time.perf_counter() - started:.0f} s; report in "
           f"{os.path.join(out, 'report', 'report.md')}")
     return summary
+
+
+def _run_or_stop(cmd, name, seed, run_dir, n_finished, out, rerun):
+    """Run one study run; an interrupted run stops the study (RunInterrupted, with
+    where it stopped and ``rerun``), a failed one raises BackendError."""
+    code, stderr = _run_child(cmd)
+    if code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
+        name_of_signal = signal.Signals(code - 128).name
+        message = (f"study interrupted by {name_of_signal} in the run {name}, seed "
+                   f"{seed}: {n_finished} finished runs are kept in "
+                   f"{os.path.dirname(run_dir)}, the interrupted one says where it "
+                   f"stopped ({os.path.join(run_dir, 'status.json')}); rerun with: {rerun}")
+        print(message, file=sys.stderr, flush=True)
+        stopped = interrupts.RunInterrupted(name_of_signal, message)
+        stopped.reported = True
+        raise stopped
+    if code != 0:
+        last = (stderr.strip().splitlines() or ["no message"])[-1]
+        raise backends.BackendError(
+            f"the run {name}, seed {seed} failed (exit code {code}): {last} "
+            f"(command: {' '.join(cmd)}; its folder: {run_dir})")
+
+
+# options that may go with --study (the study defines everything else); the
+# values of --threads and --format are passed on to every run
+_STUDY_OPTIONS = {"--study", "--out", "--seed", "--threads", "--format", "--plan"}
+
+
+def run_study(args, argv):
+    """Run a named study or study file part by part, reusing complete runs; after
+    each part, write its report (and, for parts with ``response``, the PSTH report)."""
+    from validation import studies
+    given = {token.split("=")[0] for token in argv if token.startswith("--")}
+    extra = sorted(given - _STUDY_OPTIONS)
+    if extra:
+        raise parameters.ParameterError(
+            f"--study defines the model, simulators and seeds; {', '.join(extra)} cannot go "
+            f"with it (allowed: {', '.join(sorted(_STUDY_OPTIONS))}); write a study file "
+            f"to change them")
+    try:
+        name, study = studies.load_study(args.study)
+        out = args.out or os.path.join("results", f"study_{name}")
+        first_seed = args.seed if args.seed is not None else studies.FIRST_SEED
+        planned = studies.plan(study, out, first_seed)
+    except studies.StudyError as err:
+        raise parameters.ParameterError(str(err)) from None
+    for line in studies.describe_plan(name, study, planned):
+        print(line, flush=True)
+    if args.plan:
+        return None
+    passthrough = []
+    if args.threads is not None:
+        passthrough += ["--threads", str(args.threads)]
+    passthrough += ["--format", args.format]
+    rerun = " ".join(["python", *sys.argv])
+    from validation.compare import build_report
+    from validation.response_report import build_response_report
+    from validation.runs import RunFolderError
+    started, finished, summaries = time.perf_counter(), 0, {}
+    for part_name, part in study["parts"].items():
+        part_runs = [run for run in planned if run.part == part_name]
+        for run in part_runs:
+            if run.state == studies.REUSE:
+                continue
+            config = os.path.join(out, part_name, "configs",
+                                  f"{os.path.basename(run.run_dir)}.json")
+            os.makedirs(os.path.dirname(config), exist_ok=True)
+            storage.write_json(config, {k: v for k, v in run.overrides.items() if k != "seed"})
+            print(f"[{time.perf_counter() - started:7.0f} s] {part_name}: {run.group}, seed "
+                  f"{run.seed} -> {run.run_dir}"
+                  + (f" (again: it held {run.why})" if run.state == studies.RERUN else ""),
+                  flush=True)
+            cmd = [sys.executable, os.path.abspath(__file__), run.simulator, "--config", config,
+                   "--seed", str(run.seed), "--out", run.run_dir, *passthrough]
+            if run.state == studies.RERUN:
+                cmd.append("--overwrite")  # this folder only: it holds no complete run
+            _run_or_stop(cmd, run.group, run.seed, run.run_dir, finished, out, rerun)
+            finished += 1
+        run_dirs = [run.run_dir for run in part_runs]
+        window = part.get("analysis_window_ms") or (None, None)
+        reference_sim = part.get("reference_sim", "nest")
+        print(f"[{time.perf_counter() - started:7.0f} s] {part_name}: report", flush=True)
+        try:
+            # reports are derived from the runs, so they are rebuilt on every invocation
+            summaries[part_name] = build_report(
+                run_dirs, os.path.join(out, part_name, "report"), reference_sim=reference_sim,
+                t_start_ms=window[0], t_stop_ms=window[1], overwrite=True)
+            if part.get("response"):
+                build_response_report(run_dirs, os.path.join(out, part_name, "response"),
+                                      reference_sim=reference_sim, overwrite=True)
+        except RunFolderError as err:
+            raise backends.BackendError(str(err))
+    print(f"Study {name!r} done in {time.perf_counter() - started:.0f} s ({finished} runs "
+          f"made, {sum(r.state == studies.REUSE for r in planned)} reused); reports in "
+          f"{', '.join(os.path.join(out, p, 'report') for p in study['parts'])}")
+    return summaries
 
 
 def _run_child(cmd):

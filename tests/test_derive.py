@@ -105,6 +105,43 @@ def test_thalamic_synapses_scale_with_n_and_k():
     np.testing.assert_allclose(half, full * 0.25, atol=1)
 
 
+@pytest.mark.parametrize("rule, expected", [
+    # full-scale totals ln(1 - C) / ln(1 - 1/(N_target 902)) for L4E, L4I, L6E, L6I
+    # (C = 0.0983, 0.0619, 0.0512, 0.0196): 2045392.96, 315791.18, 682418.56, 52635.80;
+    # at N_scaling = 0.1, K_scaling = 0.2:
+    ("in_degree", [40908, 6316, 13648, 1053]),  # x 0.1 x 0.2, rounded
+    ("total", [409079, 63158, 136484, 10527]),  # x 0.2 only (PyNEST reference)
+])
+def test_thalamic_synapse_scaling_rules(rule, expected):
+    p = parameters.resolve({"N_scaling": 0.1, "K_scaling": 0.2, "thalamic_input": True,
+                            "thalamic_synapse_scaling": rule})
+    counts = derive.derive(p)["thalamic_synapses"]
+    targets = [POPULATIONS.index(name) for name in ("L4E", "L4I", "L6E", "L6I")]
+    assert counts[targets].tolist() == expected
+    assert counts[[i for i in range(8) if i not in targets]].tolist() == [0, 0, 0, 0]
+    # the weight is the same under both rules: J / sqrt(K_scaling)
+    weight = derive.derive(p)["thalamic_weight_pA"]
+    assert weight == pytest.approx(0.15 * derive.psc_per_psp(250, 10, 0.5) / np.sqrt(0.2))
+
+
+def test_thalamic_rules_differ_by_n_scaling_only():
+    """In-degree per neuron: "total" is 1 / N_scaling times "in_degree"; equal at N = 1."""
+    def indegree(rule, n_scaling):
+        p = parameters.resolve({"N_scaling": n_scaling, "K_scaling": 0.5,
+                                "thalamic_synapse_scaling": rule})
+        d = derive.derive(p)
+        return d["thalamic_synapses"] / d["num_neurons"]
+    np.testing.assert_array_equal(indegree("total", 1.0), indegree("in_degree", 1.0))
+    np.testing.assert_allclose(indegree("total", 0.25), 4 * indegree("in_degree", 0.25),
+                               rtol=1e-4)
+    # "in_degree" keeps the in-degree at K_scaling x full scale whatever N_scaling is
+    # (up to the rounding of population sizes, < 1e-3 here)
+    np.testing.assert_allclose(indegree("in_degree", 0.25), indegree("in_degree", 1.0),
+                               rtol=1e-3)
+    with pytest.raises(parameters.ParameterError, match="thalamic_synapse_scaling"):
+        parameters.resolve({"thalamic_synapse_scaling": "linear"})
+
+
 def test_background_fraction_scales_background_only():
     p_dc = parameters.resolve({"N_scaling": 1, "K_scaling": 0.5, "background": "dc"})
     full, half = derive.derive(p_dc), derive.derive(p_dc, background_fraction=[0.5] + [1.0] * 7)

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from validation import compare, report, runs
@@ -119,6 +120,11 @@ def test_reference_check_uses_the_published_rates(built_report):
         assert row["mean_hz"] == pytest.approx(sum(means) / len(means))
         assert row["relative_deviation"] == pytest.approx(
             (row["mean_hz"] - row["reference_hz"]) / row["reference_hz"])
+        assert row["seed_sd_hz"] == pytest.approx(np.std(means, ddof=1))
+        assert row["deviation_in_seed_sd"] == pytest.approx(
+            (row["mean_hz"] - row["reference_hz"]) / row["seed_sd_hz"])
+    # brian2 has one run: no seed SD
+    assert summary["reference_check"]["rows"]["brian2"]["L4E"]["seed_sd_hz"] is None
 
 
 def test_conclusion_names_every_failing_cell(built_report):

@@ -99,7 +99,10 @@ def _analyse_run(run, window, options, say):
 def _reference_rows(all_runs, stats):
     """Mean rate per population, averaged over each simulator's runs, against the reference.
 
-    Returns ``{simulator: {population name: row of reference.reference_check}}``.
+    Returns ``{simulator: {population name: row of reference.reference_check}}``,
+    each row with ``seed_sd_hz`` (SD of the population mean rate over the
+    simulator's runs, NaN with one run) and ``deviation_in_seed_sd``
+    ((mean - reference) / seed_sd_hz).
     """
     rows = {}
     for sim in dict.fromkeys(run.simulator for run in all_runs):
@@ -112,7 +115,14 @@ def _reference_rows(all_runs, stats):
                 continue
             checked = reference.reference_check({key[1]: float(np.mean(means))})
             if checked:
-                rows[sim][statistics.population_key(key)] = checked[0]
+                row = checked[0]
+                # the seed-to-seed SD of the population mean rate (1/s; needs >= 2
+                # runs): how many of them the mean lies from the published rate
+                sd = float(np.std(means, ddof=1)) if len(means) >= 2 else float("nan")
+                row["seed_sd_hz"] = sd
+                row["deviation_in_seed_sd"] = (row["mean_hz"] - row["reference_hz"]) / sd \
+                    if np.isfinite(sd) and sd > 0 else float("nan")
+                rows[sim][statistics.population_key(key)] = row
     return rows
 
 

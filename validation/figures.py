@@ -5,6 +5,7 @@
 * :func:`rate_boxplots` -- per-neuron rates, one box per run, one panel per population.
 * :func:`ecdf_grid` -- empirical CDFs of one statistic, one line per run, one panel per
   population.
+* :func:`response_psths` -- PSTHs around the thalamic pulse, trials thin, means bold.
 * :func:`linestyles` -- line styles that tell apart the runs of one simulator.
 
 Every function writes one PNG and returns its path. Matplotlib runs with the Agg
@@ -149,3 +150,40 @@ def linestyles(run_simulators):
         styles.append(_LINESTYLES[count % len(_LINESTYLES)])
         seen[simulator] = count + 1
     return styles
+
+
+def response_psths(trials, pulse_start_ms, pulse_stop_ms, path, title=""):
+    """PSTHs around the thalamic pulse: one panel per population, one colour per
+    simulator, each trial a thin line and the trial mean bold; the pulse shaded.
+
+    ``trials``: ``{simulator: [population_responses of one run, ...]}`` as
+    returned by :func:`validation.response.population_responses`.
+    """
+    from matplotlib.lines import Line2D
+    plt = _pyplot()
+    colours = simulator_colours(list(trials))
+    populations = [key for key in next(iter(trials.values()))[0]]
+    fig, axes = _panel_grid(plt, len(populations), width=3.2, height=2.4)
+    for ax, key in zip(axes, populations):
+        for simulator, runs in trials.items():
+            rates = np.array([run[key]["rate_hz"] for run in runs])
+            edges = np.asarray(runs[0][key]["edges_ms"])
+            for rate in rates:
+                ax.step(edges[:-1], rate, where="post", color=colours[simulator], lw=0.3,
+                        alpha=0.4)
+            ax.step(edges[:-1], rates.mean(axis=0), where="post", color=colours[simulator],
+                    lw=1.4)
+        ax.axvspan(pulse_start_ms, pulse_stop_ms, color="0.85", zorder=0)
+        ax.set_title(key, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel("time (ms)", fontsize=7)
+        ax.set_ylabel("rate (1/s per neuron)", fontsize=7)
+    handles = [Line2D([], [], color=colours[sim], lw=1.4) for sim in trials]
+    labels = [f"{sim} ({len(runs)} trials)" for sim, runs in trials.items()]
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=7, frameon=False)
+    fig.suptitle(title or "PSTH around the thalamic pulse (1 ms bins; thin: trials, "
+                 "bold: mean)", fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.savefig(path, dpi=_DPI)
+    plt.close(fig)
+    return path

@@ -199,7 +199,8 @@ def _reference_section(summary):
     check = summary["reference_check"]
     sims = list(check["rows"])
     header = ["population", "reference (1/s)"] + [
-        column for sim in sims for column in (f"{sim} (1/s)", f"{sim} deviation")]
+        column for sim in sims
+        for column in (f"{sim} (1/s)", f"{sim} deviation", f"{sim} deviation / seed SD")]
     rows = []
     for population in summary["populations"]:
         per_sim = [check["rows"][sim].get(population) for sim in sims]
@@ -208,8 +209,9 @@ def _reference_section(summary):
             continue
         row = [population, _number(known["reference_hz"])]
         for row_data in per_sim:
-            row += ["n/a", "n/a"] if row_data is None else [
-                _number(row_data["mean_hz"]), _percent(row_data["relative_deviation"])]
+            row += ["n/a", "n/a", "n/a"] if row_data is None else [
+                _number(row_data["mean_hz"]), _percent(row_data["relative_deviation"]),
+                _number(row_data.get("deviation_in_seed_sd"), 2)]
         rows.append(row)
     scales = sorted({(run["N_scaling"], run["K_scaling"]) for run in summary["runs"]})
     scale_text = ", ".join(f"N = {n:g}, K = {k:g}" for n, k in scales)
@@ -217,7 +219,9 @@ def _reference_section(summary):
         ("h2", SECTION_TITLES[6]),
         ("p", f"Mean rate per population, averaged over the runs of each simulator, against "
               f"the published full-scale rates ({check['source']}); deviation = (mean - "
-              f"reference) / reference. These runs use {scale_text}. A downscaled network "
+              f"reference) / reference; deviation / seed SD = (mean - reference) / the standard "
+              f"deviation of the population mean rate over that simulator's seeds ('n/a' with "
+              f"one seed). These runs use {scale_text}. A downscaled network "
               f"keeps the mean and variance of its inputs but not their correlations, and a "
               f"short run averages over few spikes, so its rates are not expected to match "
               f"exactly. This table gives no verdict."),

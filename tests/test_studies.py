@@ -1,0 +1,157 @@
+"""Named validation studies: definitions, plan, resuming, and one tiny NEST study."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pd14_pynn import parameters, storage
+from validation import studies
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _groups(part):
+    return [(g["simulator"], g.get("seeds", 1), (g.get("parameters") or {}).get(
+        "connectivity_rng", "native")) for g in part["runs"]]
+
+
+def test_built_in_studies_are_the_ones_of_issue_13():
+    full = studies.STUDIES["full"]["parts"]
+    assert full["full_dc"]["parameters"] == {"N_scaling": 1.0, "K_scaling": 1.0,
+                                             "background": "dc", "t_presim_ms": 500.0,
+                                             "t_sim_ms": 10000.0}
+    assert _groups(full["full_dc"]) == [("nest", 3, "native"), ("nest", 1, "numpy"),
+                                        ("brian2", 2, "native")]
+    assert _groups(full["neuron_dc0.35"]) == [("nest", 3, "native"), ("neuron", 1, "native")]
+    for background in ("dc", "poisson"):
+        part = studies.STUDIES["long"]["parts"][f"long_{background}"]
+        assert part["parameters"]["t_sim_ms"] == 60000.0
+        assert part["parameters"]["N_scaling"] == part["parameters"]["K_scaling"] == 0.2
+        assert _groups(part)[0] == ("nest", 3, "native")
+    thalamic = studies.STUDIES["thalamic"]["parts"]["thalamic_dc"]
+    assert thalamic["parameters"]["thalamic_input"] and thalamic["response"]
+    assert {(sim, n) for sim, n, _ in _groups(thalamic)} == {
+        ("nest", 10), ("brian2", 10), ("neuron", 10)}
+    for name in studies.STUDIES:
+        studies.check_study(studies.STUDIES[name], name)
+
+
+def test_neuron_scale_of_the_full_study_is_the_largest_that_fits():
+    base = studies.STUDIES["full"]["parts"]["full_dc"]["parameters"]
+    limit = studies.MEMORY_SHARE * studies.MACHINE_MEMORY_BYTES
+    assert studies.largest_scale("neuron", base, limit) == studies.NEURON_FULL_STUDY_SCALE
+    # NEST and Brian2 fit at full scale in the whole machine, NEURON does not
+    assert studies.largest_scale("neuron", base, studies.MACHINE_MEMORY_BYTES) < 1
+    assert studies.largest_scale("nest", base, studies.MACHINE_MEMORY_BYTES) == 1.0
+
+
+def test_time_estimate_reproduces_the_measured_anchors():
+    full = parameters.resolve({"N_scaling": 1, "K_scaling": 1, "background": "dc",
+                               "t_presim_ms": 500, "t_sim_ms": 1000})
+    # NEST full scale (docs/performance.md): build 107.06 s, RTF 62.45, 1.5 s simulated
+    assert studies.estimate_seconds("nest", full) == pytest.approx(
+        studies.RUN_OVERHEAD_S + 107.06 + 62.45 * 1.5, rel=1e-3)
+    small = parameters.resolve({"N_scaling": 0.1, "K_scaling": 0.1, "t_presim_ms": 500,
+                                "t_sim_ms": 1000})
+    # NEURON at N = K = 0.1 (2,988,807 synapses): RTF 49.08, build 8.13 s
+    assert studies.estimate_seconds("neuron", small) == pytest.approx(
+        studies.RUN_OVERHEAD_S + 8.13 + 49.08 * 1.5, rel=1e-3)
+    # between NEST's anchors the estimate lies between them
+    mid = parameters.resolve({"N_scaling": 0.5, "K_scaling": 0.5, "t_presim_ms": 500,
+                              "t_sim_ms": 1000})
+    assert studies.estimate_seconds("nest", small) < studies.estimate_seconds("nest", mid) \
+        < studies.estimate_seconds("nest", full)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"parts": {}}, "non-empty object 'parts'"),
+    ({"parts": {"a": {"runs": [{"simulator": "nest", "seeds": 2}], "colour": 1}}},
+     "unknown keys \\['colour'\\]"),
+    ({"parts": {"a": {"runs": [{"simulator": "nestt", "seeds": 2}]}}}, "nestt"),
+    ({"parts": {"a": {"runs": [{"simulator": "nest", "seeds": 1},
+                               {"simulator": "brian2", "seeds": 3}]}}},
+     ">= 2 seeds of the reference simulator 'nest', got 1"),
+    ({"parts": {"a": {"runs": [{"simulator": "nest", "seeds": 0}]}}}, "positive integer"),
+])
+def test_bad_study_files_are_refused(tmp_path, change, message):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(change))
+    with pytest.raises(studies.StudyError, match=message):
+        studies.load_study(str(path))
+    with pytest.raises(studies.StudyError, match="neither a study"):
+        studies.load_study(str(tmp_path / "missing.json"))
+
+
+def _fake_run(run_dir, params, status="complete"):
+    os.makedirs(run_dir)
+    storage.write_json(os.path.join(run_dir, "parameters.json"), params)
+    storage.write_status(run_dir, status, "simulate")
+    open(os.path.join(run_dir, "spikes.pkl"), "wb").close()
+
+
+def test_plan_reuses_complete_runs_reruns_others_and_refuses_foreign_ones(tmp_path):
+    study = {"parts": {"p": {"parameters": {"N_scaling": 0.02, "K_scaling": 0.02},
+                             "runs": [{"simulator": "nest", "seeds": 3},
+                                      {"simulator": "nest", "seeds": 1,
+                                       "parameters": {"connectivity_rng": "numpy"}}]}}}
+    out = str(tmp_path)
+    first = studies.plan(study, out)
+    assert [(r.group, r.seed, r.state) for r in first] == [
+        ("nest", 55, "run"), ("nest", 56, "run"), ("nest", 57, "run"),
+        ("nest[numpy-net]", 55, "run")]
+    assert first[3].run_dir == os.path.join(out, "p", "runs", "nest-numpy-net_seed55")
+    _fake_run(first[0].run_dir, first[0].params)
+    _fake_run(first[1].run_dir, first[1].params, status="failed")
+    again = studies.plan(study, out)
+    assert [r.state for r in again] == ["reuse", "rerun", "run", "run"]
+    assert "failed" in again[1].why
+    lines = studies.describe_plan("p", study, again)
+    assert lines[-1].startswith("4 runs: 3 to run (1 of them again), 1 reused")
+    # a complete run of another model is never replaced
+    _fake_run(first[2].run_dir, {**first[2].params, "g": -5.0})
+    with pytest.raises(studies.StudyError, match=r"other parameters \(g\)"):
+        studies.plan(study, out)
+
+
+def test_study_option_refuses_model_options(tmp_path):
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "run", "main.py"), "compare",
+                           "--study", "full", "--n-scaling", "0.1", "--out", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith(
+        "error: --study defines the model, simulators and seeds; --n-scaling cannot go")
+
+
+def test_tiny_study_runs_then_resumes(tmp_path):
+    """Two NEST seeds at N = K = 0.02; a second invocation reuses the complete run
+    and reruns the one whose status says it failed (this folder only)."""
+    study = tmp_path / "tiny.json"
+    study.write_text(json.dumps({"parts": {"tiny": {
+        "parameters": {"N_scaling": 0.02, "K_scaling": 0.02, "background": "dc",
+                       "t_presim_ms": 100.0, "t_sim_ms": 200.0},
+        "runs": [{"simulator": "nest", "seeds": 2}]}}}))
+    out = tmp_path / "out"
+    cmd = [sys.executable, os.path.join(ROOT, "run", "main.py"), "compare", "--study",
+           str(study), "--out", str(out)]
+    first = subprocess.run(cmd, capture_output=True, text=True, cwd=str(tmp_path))
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    assert "2 runs: 2 to run (0 of them again), 0 reused" in first.stdout
+    runs = out / "tiny" / "runs"
+    for seed in (55, 56):
+        assert storage.read_status(str(runs / f"nest_seed{seed}"))["status"] == "complete"
+    report = out / "tiny" / "report" / "report.md"
+    assert report.exists()
+
+    kept = (runs / "nest_seed55" / "spikes.pkl").stat().st_mtime_ns
+    storage.write_status(str(runs / "nest_seed56"), "failed", "simulate", error="broken on purpose")
+    os.remove(runs / "nest_seed56" / "spikes.pkl")
+    second = subprocess.run(cmd, capture_output=True, text=True, cwd=str(tmp_path))
+    assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
+    assert "2 runs: 1 to run (1 of them again), 1 reused" in second.stdout
+    assert "nest_seed55" not in second.stdout.split("reused")[1].split("report")[0]
+    assert (runs / "nest_seed55" / "spikes.pkl").stat().st_mtime_ns == kept
+    assert storage.read_status(str(runs / "nest_seed56"))["status"] == "complete"
+    assert (runs / "nest_seed56" / "spikes.pkl").exists()

@@ -1,0 +1,142 @@
+"""The thalamic-response report of a set of run folders (trials = seeds).
+
+:func:`build_response_report` reads the runs, computes every population's PSTH and
+response features per trial (:mod:`validation.response`), the trial-to-trial band
+of the reference simulator and each other simulator's distance to it, and writes
+``response.md``, ``response.json`` and ``psth.png`` into a folder.
+"""
+
+import os
+
+import numpy as np
+
+from pd14_pynn import storage
+from validation import figures, response, runs
+from validation.distances import combine_verdicts
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.ndarray):
+        return _json_safe(value.tolist())
+    return value
+
+
+def _number(value, digits=1):
+    return "-" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
+
+
+def build_response_report(run_dirs, out_dir, reference_sim="nest",
+                          window_ms=response.DEFAULT_WINDOW_MS, bin_ms=response.DEFAULT_BIN_MS,
+                          smooth_bins=response.DEFAULT_SMOOTH_BINS, k_sd=response.DEFAULT_K_SD,
+                          overwrite=False):
+    """Write the response report of ``run_dirs`` (runs with ``thalamic_input``) into
+    ``out_dir``; returns the summary dict (what ``response.json`` holds).
+
+    The pulse onset and end come from the runs' parameters. Raises
+    :class:`validation.runs.RunFolderError` if the runs are not comparable, have no
+    thalamic input, or the reference simulator has fewer than 2 trials.
+    """
+    all_runs = [runs.read_run(path) for path in run_dirs]
+    runs.check_comparable(all_runs)
+    p = all_runs[0].parameters
+    if not p.get("thalamic_input"):
+        raise runs.RunFolderError("the runs have no thalamic input (thalamic_input is off): "
+                                  "a response report needs runs made with --thalamic")
+    onset = p["thalamic_start_ms"]
+    stop = onset + p["thalamic_duration_ms"]
+    end = p["t_presim_ms"] + p["t_sim_ms"]
+    if not (window_ms[0] < onset < window_ms[1] <= end):
+        raise runs.RunFolderError(
+            f"the PSTH window {list(window_ms)} ms must contain the onset {onset} ms and end "
+            f"by the end of the runs ({end} ms)")
+    groups = runs.group_by_simulator(all_runs, reference_sim)
+    if len(groups.get(reference_sim, [])) < 2:
+        raise runs.RunFolderError(f"the trial-to-trial band needs >= 2 trials of "
+                                  f"{reference_sim!r}, got {len(groups.get(reference_sim, []))}")
+    storage.prepare_run_folder(out_dir, overwrite=overwrite)
+
+    trials = {}
+    for simulator, group in groups.items():
+        trials[simulator] = [
+            response.population_responses(
+                storage.spike_table(storage.read_block(storage.spike_file(run.path))),
+                onset, window_ms, bin_ms, smooth_bins, k_sd)
+            for run in group]
+    band = response.trial_band(trials[reference_sim], onset, smooth_bins)
+    comparisons = {}
+    for simulator in groups:
+        if simulator == reference_sim:
+            continue
+        cells = response.judge_responses(
+            response.cross_trials(trials[reference_sim], trials[simulator], onset, smooth_bins),
+            band)
+        comparisons[simulator] = {
+            "cells": cells,
+            "overall": combine_verdicts(cell["verdict"] for per in cells.values()
+                                        for cell in per.values())}
+    features = {sim: response.mean_features(t) for sim, t in trials.items()}
+    figure = figures.response_psths(trials, onset, stop, os.path.join(out_dir, "psth.png"))
+    summary = _json_safe({
+        "settings": {"reference_sim": reference_sim, "window_ms": list(window_ms),
+                     "bin_ms": bin_ms, "smooth_bins": smooth_bins, "k_sd": k_sd,
+                     "onset_ms": onset, "stop_ms": stop},
+        "trials": {sim: [run.path for run in group] for sim, group in groups.items()},
+        "features": features,
+        "band": band,
+        "comparisons": comparisons,
+        "overall_verdict": combine_verdicts(c["overall"] for c in comparisons.values()),
+        "psth_mean_hz": {sim: {key: np.mean([t[key]["rate_hz"] for t in tr], axis=0)
+                               for key in tr[0]} for sim, tr in trials.items()},
+    })
+    storage.write_json(os.path.join(out_dir, "response.json"), summary)
+    with open(os.path.join(out_dir, "response.md"), "w") as handle:
+        handle.write(_markdown(summary, groups, os.path.basename(figure)))
+    summary["files"] = {"markdown": os.path.join(out_dir, "response.md"),
+                        "json": os.path.join(out_dir, "response.json"), "figure": figure}
+    return summary
+
+
+def _markdown(summary, groups, figure_name):
+    s = summary["settings"]
+    lines = [
+        "# Response to the thalamic pulse", "",
+        f"Trials (seeds): {', '.join(f'{sim} {len(g)}' for sim, g in groups.items())}. "
+        f"Pulse {s['onset_ms']:g}-{s['stop_ms']:g} ms. PSTH in {s['bin_ms']:g} ms bins over "
+        f"{s['window_ms'][0]:g}-{s['window_ms'][1]:g} ms, in spikes/s per neuron.", "",
+        "Baseline: mean PSTH before the onset. Peak: largest bin from the onset on; latency: "
+        "its start minus the onset. Return: first bin after the peak whose "
+        f"{s['smooth_bins']}-bin moving average lies within baseline +- {s['k_sd']:g} SD "
+        "(SD of that moving average before the onset), from the onset; '-' if it does not "
+        "return inside the window. Definitions in `validation/response.py`.", "",
+        f"![PSTH per population]({figure_name})", "",
+        "## Features (mean +- SD over trials)", "",
+        "| population | simulator | baseline (1/s) | peak (1/s) | latency (ms) | return (ms) |",
+        "|---|---|---|---|---|---|"]
+    for key in next(iter(summary["features"].values())):
+        for sim, per_population in summary["features"].items():
+            f = per_population[key]
+            cells = [f"{_number(f[name][0])} +- {_number(f[name][1])}"
+                     for name in ("baseline_hz", "peak_hz", "latency_ms", "return_ms")]
+            lines.append(f"| {key} | {sim} | " + " | ".join(cells) + " |")
+    lines += ["", f"## Distances against {s['reference_sim']}'s trial-to-trial band", "",
+              "Each cell: mean distance over all pairs of trials across the two simulators / "
+              "band (largest distance between two trials of the reference) and the verdict "
+              "(pass if the mean is within the band). PSTH: RMS difference of the smoothed "
+              "PSTHs from the onset on (1/s); the others: absolute differences.", ""]
+    for sim, comparison in summary["comparisons"].items():
+        lines += [f"### {sim} vs {s['reference_sim']}: {comparison['overall']}", "",
+                  "| population | " + " | ".join(response.DISTANCES) + " |",
+                  "|---|" + "---|" * len(response.DISTANCES)]
+        for key, per in comparison["cells"].items():
+            row = [f"{_number(c['distance'], 2)} / {_number(c['band'], 2)} {c['verdict']}"
+                   for c in (per[name] for name in response.DISTANCES)]
+            lines.append(f"| {key} | " + " | ".join(row) + " |")
+        lines.append("")
+    lines.append(f"Overall: **{summary['overall_verdict']}**")
+    return "\n".join(lines) + "\n"

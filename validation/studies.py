@@ -1,0 +1,330 @@
+"""Named validation studies: which runs, which comparisons, and a plan before running.
+
+A study is data: parts, each one comparison (one report) of runs that simulate
+one model and differ only in simulator, seed and who draws the connections.
+
+* :data:`STUDIES` -- the built-in studies ``full``, ``long`` and ``thalamic``
+  (issue 13; docs/validation/studies.md).
+* :func:`load_study` -- a built-in name or a JSON file of the same shape, checked.
+* :func:`plan` -- every run of a study with its folder, resolved parameters and
+  state: ``run`` (no folder yet), ``reuse`` (a complete run of the same
+  parameters is there), ``rerun`` (an incomplete, failed or interrupted one);
+  a complete run of *other* parameters is an error, never overwritten.
+* :func:`estimate_seconds`, :func:`estimate_memory_bytes` -- rough wall time and
+  peak memory of one run, from the measurements in docs/performance.md.
+* :func:`largest_scale` -- the largest N = K on a grid whose memory estimate fits.
+* :func:`describe_plan` -- the plan as lines to print.
+
+A study file (JSON)::
+
+    {"description": "...",
+     "parts": {"<part>": {"parameters": {<parameter overrides>},
+                          "runs": [{"simulator": "nest", "seeds": 3},
+                                   {"simulator": "nest", "seeds": 1,
+                                    "parameters": {"connectivity_rng": "numpy"}}],
+                          "reference_sim": "nest",          (optional)
+                          "analysis_window_ms": [t0, t1],   (optional)
+                          "response": false}}}              (optional: PSTH report)
+
+Seeds of a run group are ``first_seed, first_seed + 1, ...`` (default 55).
+Nothing here imports a simulator or starts a run.
+"""
+
+import dataclasses
+import json
+import math
+import os
+
+from pd14_pynn import backends, parameters, simulation, storage
+
+FIRST_SEED = 55
+#: memory this study plan assumes (bytes): the 24 GB machine of docs/performance.md,
+#: of which a run may take MEMORY_SHARE (the rest: the system and other jobs)
+MACHINE_MEMORY_BYTES = 24e9
+MEMORY_SHARE = 0.7
+
+# measured: (synapses, RTF, build s) per simulator at two scales; both grow as a
+# power of the synapse count between and beyond them. Full scale and N = K = 0.1:
+# docs/performance.md (quiet 2-core machine); N = K = 0.2 DC: the runs of
+# docs/validation/dc02_10seeds (median RTF; build = wall - presimulation -
+# simulation - overhead, rounded)
+_ANCHORS = {
+    "nest": ((11_955_239, 3.96, 3.42), (298_880_968, 62.45, 107.06)),
+    "brian2": ((11_955_239, 13.3, 25.0), (298_880_968, 113.25, 86.49)),
+    "neuron": ((2_988_807, 49.08, 8.13), (11_955_239, 60.9, 40.0)),
+}
+
+# per run outside build and simulation: process start, imports, saving, the run's
+# own figures (about 8 s measured at N = K = 0.03 on the loaded machine)
+RUN_OVERHEAD_S = 10.0
+
+# the NEURON scale of the full study: the largest multiple of 0.05 whose memory
+# estimate (DC, 10.5 s) fits MEMORY_SHARE of MACHINE_MEMORY_BYTES (15.9 GB at 0.35,
+# 20.5 GB at 0.4); tests/test_studies.py checks it against largest_scale()
+NEURON_FULL_STUDY_SCALE = 0.35
+
+_FULL = {"N_scaling": 1.0, "K_scaling": 1.0, "background": "dc",
+         "t_presim_ms": 500.0, "t_sim_ms": 10000.0}
+_LONG = {"N_scaling": 0.2, "K_scaling": 0.2, "t_presim_ms": 500.0, "t_sim_ms": 60000.0}
+
+STUDIES = {
+    "full": {
+        "description": "full scale, DC, 500 + 10,000 ms: NEST (3 seeds) as the band, NEST on "
+                       "the numpy-drawn network (1 seed), Brian2 (2 seeds); NEURON cannot "
+                       "hold full scale in 24 GB, so NEURON against NEST at N = K = "
+                       f"{NEURON_FULL_STUDY_SCALE:g}, its largest scale that fits",
+        "parts": {
+            "full_dc": {
+                "parameters": _FULL,
+                "runs": [{"simulator": "nest", "seeds": 3},
+                         {"simulator": "nest", "seeds": 1,
+                          "parameters": {"connectivity_rng": "numpy"}},
+                         {"simulator": "brian2", "seeds": 2}],
+            },
+            f"neuron_dc{NEURON_FULL_STUDY_SCALE:g}": {
+                "parameters": {**_FULL, "N_scaling": NEURON_FULL_STUDY_SCALE,
+                               "K_scaling": NEURON_FULL_STUDY_SCALE},
+                "runs": [{"simulator": "nest", "seeds": 3},
+                         {"simulator": "neuron", "seeds": 1}],
+            },
+        },
+    },
+    "long": {
+        "description": "N = K = 0.2, 500 + 60,000 ms, DC and Poisson: NEST (3 seeds) as "
+                       "the band, Brian2 (2 seeds), NEURON (1 seed); the CC and CV cells "
+                       "with the narrower 60 s band",
+        "parts": {
+            f"long_{background}": {
+                "parameters": {**_LONG, "background": background},
+                "runs": [{"simulator": "nest", "seeds": 3},
+                         {"simulator": "brian2", "seeds": 2},
+                         {"simulator": "neuron", "seeds": 1}],
+            } for background in ("dc", "poisson")
+        },
+    },
+    "thalamic": {
+        "description": "N = K = 0.2, DC, thalamic pulse at 700-710 ms, 500 + 1000 ms: 10 "
+                       "trials (seeds) per simulator; PSTH, peak, latency and return to "
+                       "baseline against NEST's trial-to-trial band; the stationary "
+                       "statistics over 1000-1500 ms, after the response",
+        "parts": {
+            "thalamic_dc": {
+                "parameters": {"N_scaling": 0.2, "K_scaling": 0.2, "background": "dc",
+                               "thalamic_input": True, "t_presim_ms": 500.0,
+                               "t_sim_ms": 1000.0},
+                "runs": [{"simulator": name, "seeds": 10}
+                         for name in ("nest", "brian2", "neuron")],
+                "analysis_window_ms": [1000.0, 1500.0],
+                "response": True,
+            },
+        },
+    },
+}
+
+_PART_KEYS = {"parameters", "runs", "reference_sim", "analysis_window_ms", "response"}
+_RUN_KEYS = {"simulator", "seeds", "parameters"}
+RUN, REUSE, RERUN = "run", "reuse", "rerun"
+
+
+class StudyError(ValueError):
+    """A study that cannot be planned; the message says what to change."""
+
+
+@dataclasses.dataclass
+class PlannedRun:
+    """One run of a study: where, what, and whether it must run."""
+
+    part: str
+    group: str          # the comparison group, e.g. "nest" or "nest[numpy-net]"
+    simulator: str      # the backend
+    seed: int
+    overrides: dict     # parameter overrides of this run, seed included
+    params: dict        # resolved
+    run_dir: str
+    state: str          # RUN, REUSE or RERUN
+    why: str = ""       # for RERUN: what the folder holds
+
+
+def load_study(name_or_path):
+    """``(name, study dict)`` of a built-in study or a study JSON file, checked."""
+    if name_or_path in STUDIES:
+        study, name = STUDIES[name_or_path], name_or_path
+    elif os.path.isfile(name_or_path):
+        try:
+            with open(name_or_path) as handle:
+                study = json.load(handle)
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise StudyError(f"cannot read the study file {name_or_path!r}: {err}") from None
+        name = os.path.splitext(os.path.basename(name_or_path))[0]
+    else:
+        raise StudyError(f"--study {name_or_path!r} is neither a study ({', '.join(STUDIES)}) "
+                         f"nor a study file (JSON, see validation/studies.py)")
+    check_study(study, name)
+    return name, study
+
+
+def check_study(study, name):
+    """Raise :class:`StudyError` unless ``study`` has the shape in the module docstring."""
+    where = f"study {name!r}"
+    if not isinstance(study, dict) or not isinstance(study.get("parts"), dict) \
+            or not study["parts"]:
+        raise StudyError(f"{where} must be a JSON object with a non-empty object 'parts'")
+    for part_name, part in study["parts"].items():
+        at = f"{where}, part {part_name!r}"
+        if not isinstance(part, dict):
+            raise StudyError(f"{at} must be an object")
+        unknown = set(part) - _PART_KEYS
+        if unknown:
+            raise StudyError(f"{at} has unknown keys {sorted(unknown)}; allowed: "
+                             f"{sorted(_PART_KEYS)}")
+        if not isinstance(part.get("runs"), list) or not part["runs"]:
+            raise StudyError(f"{at} needs a non-empty list 'runs'")
+        for group in part["runs"]:
+            if not isinstance(group, dict) or set(group) - _RUN_KEYS \
+                    or "simulator" not in group:
+                raise StudyError(f"{at}: every entry of 'runs' is an object with "
+                                 f"'simulator', 'seeds' and optional 'parameters', got {group!r}")
+            try:
+                backends.get(group["simulator"])
+            except backends.BackendError as err:
+                raise StudyError(f"{at}: {err}") from None
+            seeds = group.get("seeds", 1)
+            if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+                raise StudyError(f"{at}: 'seeds' must be a positive integer, got {seeds!r}")
+        window = part.get("analysis_window_ms")
+        if window is not None and (not isinstance(window, list) or len(window) != 2
+                                   or not window[0] < window[1]):
+            raise StudyError(f"{at}: 'analysis_window_ms' must be [start, stop] in ms with "
+                             f"start < stop, got {window!r}")
+        reference_sim = part.get("reference_sim", "nest")
+        n_reference = sum(group.get("seeds", 1) for group in part["runs"]
+                          if group["simulator"] == reference_sim
+                          and (group.get("parameters") or {}).get("connectivity_rng",
+                                                                  "native") == "native")
+        if n_reference < 2:
+            raise StudyError(f"{at}: the band needs >= 2 seeds of the reference simulator "
+                             f"{reference_sim!r}, got {n_reference}")
+
+
+def _group_name(simulator, params):
+    return f"{simulator}[numpy-net]" if params["connectivity_rng"] == "numpy" else simulator
+
+
+def _folder_name(group, seed):
+    return f"{group.replace('[', '-').replace(']', '')}_seed{seed}"
+
+
+def _same_model(stored, expected):
+    """Keys whose values differ between a stored and an expected parameter set
+    (threads ignored: it does not change the model)."""
+    keys = (set(stored) | set(expected)) - {"threads"}
+    return sorted(key for key in keys if stored.get(key) != expected.get(key))
+
+
+def _state(run_dir, params):
+    """(state, why) of a run folder for the expected resolved ``params``."""
+    if not os.path.exists(run_dir):
+        return RUN, ""
+    status = storage.read_status(run_dir)
+    if status is None or status.get("status") != "complete":
+        return RERUN, storage.describe_folder(run_dir)
+    try:
+        stored = storage.read_json(os.path.join(run_dir, "parameters.json"))
+    except (OSError, json.JSONDecodeError) as err:
+        return RERUN, f"a complete run whose parameters.json cannot be read ({err})"
+    differ = _same_model(stored, params)
+    if differ:
+        raise StudyError(
+            f"{run_dir!r} holds a complete run of other parameters ({', '.join(differ[:5])}); "
+            f"it is not replaced: move it away or choose another --out")
+    try:
+        storage.spike_file(run_dir)
+    except FileNotFoundError:
+        return RERUN, "a run marked complete without its spike file"
+    return REUSE, ""
+
+
+def plan(study, out_dir, first_seed=FIRST_SEED):
+    """Every run of ``study`` (checked by :func:`check_study`) as :class:`PlannedRun`,
+    part by part, in the order they will run. Resolves every parameter set first,
+    so a bad one is reported before anything runs."""
+    planned = []
+    for part_name, part in study["parts"].items():
+        for group in part["runs"]:
+            for seed in range(first_seed, first_seed + group.get("seeds", 1)):
+                overrides = {**part.get("parameters", {}), **group.get("parameters", {}),
+                             "seed": seed}
+                try:
+                    params = parameters.resolve(overrides)
+                except parameters.ParameterError as err:
+                    raise StudyError(f"part {part_name!r}, {group['simulator']} seed {seed}: "
+                                     f"{err}") from None
+                name = _group_name(group["simulator"], params)
+                run_dir = os.path.join(out_dir, part_name, "runs", _folder_name(name, seed))
+                state, why = _state(run_dir, params)
+                planned.append(PlannedRun(part_name, name, group["simulator"], seed, overrides,
+                                          params, run_dir, state, why))
+    return planned
+
+
+def _synapses(params):
+    return simulation.model_size(params)[0]
+
+
+def estimate_seconds(simulator, params):
+    """Rough wall time (s) of one run on a quiet 2-core machine: overhead + build + RTF x
+    (presimulation + simulation), RTF and build from the anchors measured in
+    docs/performance.md (factor-2 accuracy at best; a loaded machine is slower)."""
+    n_syn = _synapses(params)
+    (syn0, rtf0, build0), (syn1, rtf1, build1) = _ANCHORS[simulator]
+    x = math.log(n_syn / syn0) / math.log(syn1 / syn0)
+    rtf = rtf0 * (rtf1 / rtf0) ** x
+    build = build0 * (build1 / build0) ** x
+    return RUN_OVERHEAD_S + build + rtf * (params["t_presim_ms"] + params["t_sim_ms"]) * 1e-3
+
+
+def estimate_memory_bytes(simulator, params):
+    """Peak memory estimate of one run (bytes), the one the run path checks."""
+    return simulation.estimate_memory(backends.get(simulator), params)
+
+
+def largest_scale(simulator, base_params, limit_bytes, step=0.05):
+    """The largest N = K (a multiple of ``step``, at most 1) whose memory estimate
+    with ``base_params`` is at most ``limit_bytes``; None if not even ``step`` fits."""
+    best = None
+    for i in range(1, int(round(1 / step)) + 1):
+        scale = round(i * step, 10)
+        params = parameters.resolve({**base_params, "N_scaling": scale, "K_scaling": scale})
+        if estimate_memory_bytes(simulator, params) <= limit_bytes:
+            best = scale
+    return best
+
+
+def _duration(seconds):
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def describe_plan(name, study, planned):
+    """Lines that show the plan: one per run, then the totals."""
+    lines = [f"Study {name!r}: {study.get('description', '')}".rstrip(": ")]
+    to_run = [run for run in planned if run.state != REUSE]
+    total = sum(estimate_seconds(run.simulator, run.params) for run in to_run)
+    for run in planned:
+        p = run.params
+        lines.append(
+            f"  {run.part:<16} {run.group:<18} seed {run.seed:<5} "
+            f"N=K={p['N_scaling']:g} {p['background']}{' +thalamic' if p['thalamic_input'] else ''} "
+            f"{p['t_presim_ms']:g}+{p['t_sim_ms']:g} ms  "
+            f"~{estimate_memory_bytes(run.simulator, p) / 1e9:.1f} GB  "
+            f"~{_duration(estimate_seconds(run.simulator, p))}  {run.state}"
+            + (f" ({run.why})" if run.why else ""))
+    lines.append(f"{len(planned)} runs: {len(to_run)} to run "
+                 f"({sum(r.state == RERUN for r in planned)} of them again), "
+                 f"{len(planned) - len(to_run)} reused; estimated {_duration(total)} of runs "
+                 f"on a quiet 2-core machine (rough; see docs/validation/studies.md), plus "
+                 f"the analysis")
+    return lines
