@@ -84,8 +84,13 @@ _DEFAULTS = {
     # "numpy" = numpy on every backend, so all simulators get the same network
     # for a seed (NEST then connects the drawn arrays one-to-one)
     "connectivity_rng": "native",
-    # None: chosen by the backend (NEST: enough threads for its connection limit)
+    # None: chosen by the backend (NEST: enough threads for its connection limit;
+    # Brian2 cpp_standalone: 1 OpenMP thread)
     "threads": None,
+    # Brian2 only: "runtime", "cpp_standalone" (one compiled C++ program) or
+    # "cuda_standalone" (Brian2CUDA); None: cpp_standalone where a C++ compiler
+    # is found, else runtime
+    "brian2_device": None,
     # number of neurons per population whose membrane potential is recorded
     "record_v": 0,
     "record_v_interval_ms": 0.1,
@@ -95,6 +100,7 @@ _CHOICES = {
     "background": ("poisson", "dc"),
     "V0_type": ("optimized", "original"),
     "connectivity_rng": ("native", "numpy"),
+    "brian2_device": (None, "runtime", "cpp_standalone", "cuda_standalone"),
 }
 
 

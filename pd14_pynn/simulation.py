@@ -49,6 +49,8 @@ def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None):
     if simulator == "nest":
         n_syn = int(derive.derive(params)["num_synapses"].sum())
         backend.choose_threads(params, n_syn)
+    if hasattr(backend, "check"):
+        backend.check(params)
     limit = memory_limit or total_memory()
     # under MPI each rank holds its share; ranks may sit on several machines, so
     # only a share larger than this machine is sure to fail
@@ -185,6 +187,10 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
                                               backend=backend)
     timings["simulate"] = run_with_progress(sim, t_sim, "simulate", show=root,
                                            backend=backend)
+    if hasattr(backend, "execute"):
+        # deferred execution (Brian2 standalone): the runs above were only queued;
+        # compile the program and run it now (its phase times replace the above)
+        timings.update(backend.execute(sim, verbose=verbose and root))
     timings["rtf"] = timings["simulate"] / (t_sim * 1e-3)
     # before collecting data: comparable with native baselines, which keep no copies
     timings["peak_rss_after_simulate_bytes"] = peak_rss_bytes()
@@ -231,9 +237,12 @@ def print_summary(summary, timings):
     print("\npopulation   neurons   mean rate (1/s)   active")
     for name, row in summary.items():
         print(f"{name:<10} {row['n']:>9} {row['mean_hz']:>17.3f} {100 * row['active_fraction']:>7.1f}%")
-    phases = ("import", "setup", "create", "connect", "presimulate", "simulate", "save")
+    phases = ("import", "setup", "create", "connect", "compile", "connect_in_program",
+              "presimulate", "simulate", "save")
     print("\n" + "  ".join(f"{p} {timings[p]:.1f} s" for p in phases if p in timings)
-          + f"  RTF {timings['rtf']:.2f}  peak RSS {timings['peak_rss_bytes'] / 1e9:.2f} GB")
+          + f"  RTF {timings['rtf']:.2f}  peak RSS {timings['peak_rss_bytes'] / 1e9:.2f} GB"
+          + (f" (+ program {timings['peak_rss_program_bytes'] / 1e9:.2f} GB)"
+             if "peak_rss_program_bytes" in timings else ""))
     for rank, row in enumerate(timings.get("ranks", ())):
         print(f"  rank {rank}: connect {row['connect']:.1f} s  simulate {row['simulate']:.1f} s  "
               f"peak RSS {row['peak_rss_bytes'] / 1e9:.2f} GB")

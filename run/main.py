@@ -25,7 +25,7 @@ _OPTIONS = {
     "n_scaling": "N_scaling", "k_scaling": "K_scaling", "bg": "background",
     "thalamic": "thalamic_input", "t_sim": "t_sim_ms", "t_presim": "t_presim_ms",
     "seed": "seed", "threads": "threads", "record_v": "record_v",
-    "connectivity_rng": "connectivity_rng",
+    "connectivity_rng": "connectivity_rng", "brian2_device": "brian2_device",
 }
 
 
@@ -43,7 +43,13 @@ def build_parser():
     parser.add_argument("--t-sim", type=float, help="simulated time after presimulation, ms (default 1000)")
     parser.add_argument("--t-presim", type=float, help="presimulation, discarded from analysis, ms (default 500)")
     parser.add_argument("--seed", type=int, help="master seed of every random draw (default 55)")
-    parser.add_argument("--threads", type=int, help="NEST threads (default: cores, at least what NEST needs)")
+    parser.add_argument("--threads", type=int,
+                        help="NEST threads (default: cores, at least what NEST needs); Brian2 "
+                             "cpp_standalone: OpenMP threads (default 1)")
+    parser.add_argument("--brian2-device", choices=("runtime", "cpp_standalone", "cuda_standalone"),
+                        help="Brian2 only: 'cpp_standalone' (default where a C++ compiler is "
+                             "found: one compiled program, OpenMP), 'cuda_standalone' (NVIDIA GPU, "
+                             "Brian2CUDA) or 'runtime' (Python in the loop, Cython code)")
     parser.add_argument("--connectivity-rng", choices=("native", "numpy"),
                         help="who draws the connections: 'native' (default; NEST uses its own RNG) "
                              "or 'numpy' (the same network on every simulator for a seed)")
