@@ -130,6 +130,11 @@ def setup(sim, params, n_synapses):
         state.pd14_removed = [obj for obj in state.network.objects
                               if isinstance(obj, brian2.NetworkOperation)]
         state.network.remove(*state.pd14_removed)
+        # PyNN's own Clock is named "clock", which Brian2CUDA's generated code
+        # confuses with C's clock() and where it expects Brian2's defaultclock:
+        # every object made from now on uses the defaultclock instead
+        brian2.defaultclock.dt = params["resolution_ms"] * brian2.ms
+        state.network.clock = brian2.defaultclock
         brian2.seed(int(params["seed"]))
         state.run = types.MethodType(_queue_run, state)
         state.reset = types.MethodType(_reset_before_run_only, state)
@@ -236,15 +241,14 @@ def connect_fixed_total_number(connector, projection):
     if session is not None:
         # standalone: values cannot be read or indexed before the program runs;
         # the program reads them from files into the new synapses (all of them)
+        values = {"weight": weights_pA * 1e-12, "delay": delays_ms * 1e-3}  # SI: A, s
         if index_name is not None:
-            session.set_from_file(synapses, index_name,
-                                  multapse_numbers(sources, targets, projection.post.size))
-        if session.device == "cpp_standalone":
-            session.set_from_file(synapses, "weight", weights_pA * 1e-12)  # SI: ampere
-            session.set_from_file(synapses, "delay", delays_ms * 1e-3)     # SI: second
-        else:
-            synapses.weight_[:] = weights_pA * 1e-12
-            synapses.delay_[:] = delays_ms * 1e-3
+            values[index_name] = multapse_numbers(sources, targets, projection.post.size)
+        for name, array in values.items():
+            if session.device == "cpp_standalone":
+                session.set_from_file(synapses, name, array)
+            else:  # Brian2CUDA: as Brian2 static arrays (copied to the GPU at start)
+                getattr(synapses, name + ("_" if name != index_name else ""))[:] = array
         projection._n_connections += len(sources)
         return
     if index_name is not None:

@@ -195,15 +195,25 @@ def activate(device, params, threads, verbose=True):
     from brian2.devices.device import all_devices
     all_devices[device].reinit()  # forget an earlier build in this process
     brian2.set_device(device, build_on_run=False, directory=session.project_dir)
+    # nice: a compile must not slow down other work on a shared machine
+    brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
     if device == "cpp_standalone":
         # 1 thread: plain serial code (OpenMP's per-object barriers cost more than
         # they bring for small networks)
         brian2.prefs.devices.cpp_standalone.openmp_threads = int(threads) if threads > 1 else 0
-        # nice: a compile must not slow down other work on a shared machine
         brian2.prefs.devices.cpp_standalone.make_cmd_unix = f"nice -n 10 make -f {PCH_MAKEFILE}"
-        brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
+    else:
+        brian2.prefs.devices.cpp_standalone.make_cmd_unix = "nice -n 10 make"
+        # CUDA 13's Thrust/CUB need C++17 (Brian2's default flags say C++11)
+        brian2.prefs.codegen.cpp.extra_compile_args_gcc = [
+            "-std=c++17" if arg.startswith("-std=") else arg
+            for arg in brian2.prefs.codegen.cpp.extra_compile_args_gcc]
+        nvcc_args = brian2.prefs.devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc
+        brian2.prefs.devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc = [
+            arg for arg in nvcc_args if not arg.startswith("-std=")] + ["-std=c++17"]
     dev = brian2.get_device()
-    for header in ("<cstdio>", "<string>", "<iomanip>", "<sys/resource.h>"):
+    for header in ("<cstdio>", "<string>", "<fstream>", "<ctime>", "<iomanip>",
+                   "<sys/resource.h>"):
         if header not in dev.headers:
             dev.headers.append(header)
     dev.insert_code("after_start", _mark_code("start"))
