@@ -151,10 +151,14 @@ def _mark_code(label):
             "(_pd14_ts.tv_sec + 1e-9 * _pd14_ts.tv_nsec) << std::endl; }")
 
 
-_PEAK_RSS_CODE = ("{ struct rusage _pd14_usage; getrusage(RUSAGE_SELF, &_pd14_usage); "
+# VmHWM: the program's own peak RSS (getrusage's ru_maxrss would include the
+# Python parent's RSS at fork time, which Linux carries across exec)
+_PEAK_RSS_CODE = ("{ std::ifstream _pd14_status(\"/proc/self/status\"); std::string _pd14_line; "
+                  "while (std::getline(_pd14_status, _pd14_line)) { "
+                  "if (_pd14_line.rfind(\"VmHWM:\", 0) == 0) { "
                   "std::ofstream _pd14_marks((brian::results_dir + \"" + MARKS_FILE + "\").c_str(), "
-                  "std::ios::app); _pd14_marks << \"peak_rss_kb \" << _pd14_usage.ru_maxrss "
-                  "<< std::endl; }")
+                  "std::ios::app); _pd14_marks << \"peak_rss_kb \" << "
+                  "std::atol(_pd14_line.c_str() + 6) << std::endl; } } }")
 
 
 def report_code(phases_ms):
@@ -212,8 +216,7 @@ def activate(device, params, threads, verbose=True):
         brian2.prefs.devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc = [
             arg for arg in nvcc_args if not arg.startswith("-std=")] + ["-std=c++17"]
     dev = brian2.get_device()
-    for header in ("<cstdio>", "<string>", "<fstream>", "<ctime>", "<iomanip>",
-                   "<sys/resource.h>"):
+    for header in ("<cstdio>", "<cstdlib>", "<string>", "<fstream>", "<ctime>", "<iomanip>"):
         if header not in dev.headers:
             dev.headers.append(header)
     dev.insert_code("after_start", _mark_code("start"))
@@ -361,7 +364,7 @@ def write_pch_makefile(project_dir):
 #include <climits>
 #include <string>
 #include <cstdio>
-#include <sys/resource.h>
+#include <cstdlib>
 #include "objects.h"
 #include "synapses_classes.h"
 #include "brianlib/common_math.h"
