@@ -123,6 +123,17 @@ class Session:
                              f"{os.path.join('static_arrays', filename)}")
 
     # --- code inserted into main() ----------------------------------------
+    def reserve(self, synapses, n_new):
+        """Have the program reserve room for ``n_new`` more synapses before connecting."""
+        if self.device != "cpp_standalone":
+            return
+        import brian2
+        device = brian2.get_device()
+        for name in ("_synaptic_pre", "_synaptic_post"):
+            array = device.get_array_name(synapses.variables[name], access_data=False)
+            device.insert_code("main", f"{array}.reserve({array}.size() + {int(n_new)});")
+
+
     def mark(self, label):
         """Append ``label <monotonic seconds>`` to the marks file when main() gets here."""
         import brian2
@@ -171,6 +182,12 @@ def report_code(phases_ms):
     names = ["presimulate", "simulate"][-len(phases):]
     first = phases[0] if len(phases) == 2 else 0.0
     return f"""
+    // Brian2 passes CPU time as `elapsed` in serial code; show wall-clock time
+    struct timespec _pd14_ts;
+    clock_gettime(CLOCK_MONOTONIC, &_pd14_ts);
+    const double _pd14_now = _pd14_ts.tv_sec + 1e-9 * _pd14_ts.tv_nsec;
+    static const double _pd14_wall0 = _pd14_now;  // the first call, at the run's start
+    const double wall = _pd14_now - _pd14_wall0;
     if (completed <= 0.0) return;
     const int width = 30;
     const double t_ms = (start + completed * duration) * 1e3;  // biological time reached
@@ -180,10 +197,10 @@ def report_code(phases_ms):
     const double frac = phase_ms > 0 ? (t_ms - phase_start) / phase_ms : 1.0;
     const int filled = (int)(frac * width + 0.5);
     std::string bar = std::string(filled, '#') + std::string(width - filled, '-');
-    const double rtf = elapsed / (completed * duration);
+    const double rtf = wall / (completed * duration);
     std::printf("  %-11s [%s] %5.1f%%  %8.1f/%.1f ms  %7.1f s  RTF %6.2f\\n",
                 first ? "{names[0]}" : "{names[-1]}", bar.c_str(), 100.0 * frac,
-                t_ms - phase_start, phase_ms, elapsed, rtf);
+                t_ms - phase_start, phase_ms, wall, rtf);
     std::fflush(stdout);
     """
 
