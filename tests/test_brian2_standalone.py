@@ -138,3 +138,33 @@ def test_standalone_run_folder(tmp_path, standalone_cache):
     assert len(signals) == 8 and all(s.shape[1] == 2 for s in signals)
     # membrane potentials start at the drawn initial values, in mV
     assert all(-90 < float(s.magnitude[0].min()) < -40 for s in signals)
+
+
+READ_BEFORE_RUN = """
+import sys
+from pd14_pynn import backends, parameters
+from pd14_pynn.network import Microcircuit
+backend = backends.get("brian2")
+sim = backend.import_simulator()
+params = parameters.resolve({"N_scaling": 0.02, "K_scaling": 0.02, "brian2_device": "cpp_standalone",
+                             "t_presim_ms": 0.0, "t_sim_ms": 10.0})
+backend.setup(sim, params, 0)
+circuit = Microcircuit(sim, params, verbose=False).build()
+projection = circuit.projections[("L23E", "L23E")]
+assert len(projection) > 0  # counted in Python while connecting
+try:
+    projection.get("weight", format="array")
+except NotImplementedError as err:
+    print("refused:", err)
+    sys.exit(0)
+sys.exit("projection.get before the run did not fail")
+"""
+
+
+def test_reading_values_before_a_standalone_run_fails_clearly(tmp_path):
+    env = {**os.environ, "PYTHONPATH": ROOT, "PD14_BRIAN2_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-c", READ_BEFORE_RUN], capture_output=True,
+                          text=True, cwd=str(tmp_path), env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert "refused: Cannot retrieve the values of state variables in standalone code " \
+           "before the simulation has been run" in proc.stdout
