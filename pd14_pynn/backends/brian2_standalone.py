@@ -260,7 +260,10 @@ def _queue_brian2_runs(session, state):
     """
     import brian2
     session.before_first_run()
-    for recorder in state.recorders:
+    # PyNN keeps recorders in a set: finalised in set order, the monitors' names
+    # (spikemonitor_1, ...) and so the generated code would change from process
+    # to process, and every run would recompile them
+    for recorder in sorted(state.recorders, key=lambda r: r.population.label):
         recorder._finalize()
     boundaries = np.cumsum(session.runs)
     report = report_code(session.runs)
