@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from . import derive as derive_module
+from . import populations
 from .connectivity import ProjectionSpec, seed_sequence
 from .connectors import FixedTotalNumberNormal
 from .inputs import initial_potentials, poisson_background, thalamic_population
@@ -87,18 +88,28 @@ class Microcircuit:
         return self.populations[population]
 
     # --- building --------------------------------------------------------
-    def build(self, record_spikes=True):
-        """Create populations, inputs and connections; set up recording."""
+    def build(self, record_spikes=True, on_phase=None):
+        """Create populations, inputs and connections; set up recording.
+
+        ``on_phase(name)``, if given, is called as the "create" and the "connect"
+        step begin (e.g. to record where a run is).
+        """
+        on_phase = on_phase or (lambda name: None)
+        on_phase("create")
         t0 = time.perf_counter()
         self.create_populations()
         self.timings["create"] = time.perf_counter() - t0
+        on_phase("connect")
         t0 = time.perf_counter()
         self.create_background()
         if self.params["thalamic_input"]:
             self.create_thalamus()
         self.connect_populations()
         self.timings["connect"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
         self.setup_recording(record_spikes=record_spikes)
+        # recording devices, like the bare simulators' recorders, count as created
+        self.timings["create"] += time.perf_counter() - t0
         return self
 
     def create_populations(self):
@@ -120,9 +131,11 @@ class Microcircuit:
                 tau_refrac=p["t_ref_ms"],
                 i_offset=float(self.derived["dc_pA"][i]) * 1e-3,  # nA
             )
-            pop = sim.Population(int(sizes[i]), cell, label=self.name(pop_name))
+            pop = populations.create(
+                sim, int(sizes[i]), cell, self.name(pop_name),
+                initial_potentials(p, i, int(sizes[i]), self.seed("V0", pop_name)),
+                fast=self.fast)
             pop.annotate(population=pop_name, area=self.label)
-            pop.initialize(v=initial_potentials(p, i, pop.size, self.seed("V0", pop_name)))
             self.populations[pop_name] = pop
         self.assembly = sim.Assembly(*self.populations.values(), label=self.label or "PD14")
 

@@ -5,7 +5,7 @@
 * :func:`nest_has_mpi` -- whether the installed NEST was built with MPI; the
   PyPI wheel is not, and aborts when started by an MPI launcher.
 * :func:`check_launch` -- a clear error for launches that cannot work.
-* :func:`barrier`, :func:`gather` -- thin wrappers around mpi4py's COMM_WORLD
+* :func:`barrier`, :func:`gather`, :func:`any_rank` -- thin wrappers around mpi4py's COMM_WORLD
   that do nothing in a single process.
 """
 
@@ -102,3 +102,12 @@ def gather(value):
     """List of ``value`` from every rank on rank 0 (``[value]`` in a single process)."""
     comm = _comm()
     return [value] if comm is None else comm.gather(value, root=0)
+
+
+def any_rank(flag):
+    """True if ``flag`` is true on any rank (the flag itself in a single process)."""
+    comm = _comm()
+    if comm is None:
+        return bool(flag)
+    from mpi4py import MPI
+    return bool(comm.allreduce(bool(flag), op=MPI.LOR))

@@ -6,6 +6,10 @@ their unit as a suffix (``_ms``, ``_mV``, ``_pA``, ``_pF``, ``_hz``).
 
 * :func:`default_parameters` -- a fresh, flat dict of all defaults.
 * :func:`resolve` -- defaults + overrides, validated; unknown keys are refused.
+* :func:`validate` -- the one place where parameters are checked: each value
+  against its domain (:data:`DOMAINS`, declared next to the default), then the
+  relations between parameters; a failure is one line naming parameter, value
+  and what is allowed.
 * :func:`run_label` -- a readable, unique folder name for a parameter set.
 
 Population order everywhere: L23E, L23I, L4E, L4I, L5E, L5I, L6E, L6I.
@@ -16,13 +20,33 @@ import copy
 import hashlib
 import json
 
+import math
+
+from .domains import Choice, Flag, Number, on_grid
+
 POPULATIONS = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
 
-_DEFAULTS = {
+# name -> (default, allowed values). The allowed values are what the model and
+# every simulator accept; relations between parameters (V_reset_mV < V_th_mV,
+# delays of at least one time step, times on the time grid, ...) are in
+# RELATIONS below. Both are checked by validate(), before anything is built.
+_P = len(POPULATIONS)
+# NEST uses seed + 1 as its rng_seed, allowed in [1, 2^32 - 1]; brian2.seed and
+# numpy take [0, 2^32 - 1]
+SEED_MAX = 2**32 - 2
+# NEST's time grid: the resolution must be a multiple of one tic (1 us)
+TIC_MS = 0.001
+# longest mean delay: the simulators keep max_delay / resolution ring-buffer slots
+# per neuron, so very long delays cost memory that no estimate covers
+MAX_DELAY_MS = 100.0
+
+_PARAMETERS = {
     # --- populations -------------------------------------------------------
-    "full_num_neurons": [20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948],
-    # connection probabilities C[target][source]
-    "conn_probs": [
+    "full_num_neurons": ([20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948],
+                         Number("[1, 2147483647]", integer=True, shape=(_P,))),
+    # connection probabilities C[target][source]; 1 would need infinitely many
+    # synapses (K = ln(1 - C) / ln(1 - 1/(N N)))
+    "conn_probs": ([
         [0.1009, 0.1689, 0.0437, 0.0818, 0.0323, 0.0, 0.0076, 0.0],
         [0.1346, 0.1371, 0.0316, 0.0515, 0.0755, 0.0, 0.0042, 0.0],
         [0.0077, 0.0059, 0.0497, 0.1350, 0.0067, 0.0003, 0.0453, 0.0],
@@ -31,77 +55,157 @@ _DEFAULTS = {
         [0.0548, 0.0269, 0.0257, 0.0022, 0.0600, 0.3158, 0.0086, 0.0],
         [0.0156, 0.0066, 0.0211, 0.0166, 0.0572, 0.0197, 0.0396, 0.2252],
         [0.0364, 0.0010, 0.0034, 0.0005, 0.0277, 0.0080, 0.0658, 0.1443],
-    ],
+    ], Number("[0, 1)", shape=(_P, _P))),
     # --- scaling (remark 3 of the description) ------------------------------
-    "N_scaling": 0.1,
-    "K_scaling": 0.1,
+    "N_scaling": (0.1, Number("(0, 1]")),
+    "K_scaling": (0.1, Number("(0, 1]")),
     # full-scale mean rates used for the DC compensation of K-scaling (1/s),
-    # from the reference implementation
-    "full_mean_rates_hz": [0.903, 2.965, 4.414, 5.876, 7.569, 8.633, 1.105, 7.829],
+    # from the reference implementation; also the memory estimate's spike rates
+    "full_mean_rates_hz": ([0.903, 2.965, 4.414, 5.876, 7.569, 8.633, 1.105, 7.829],
+                           Number("[0, inf)", shape=(_P,), unit="1/s")),
     # --- external (cortico-cortical) input -----------------------------------
-    "K_ext": [1600, 1500, 2100, 1900, 2000, 1900, 2900, 2100],
-    "bg_rate_hz": 8.0,
+    "K_ext": ([1600, 1500, 2100, 1900, 2000, 1900, 2900, 2100],
+              Number("[0, 2147483647]", integer=True, shape=(_P,))),
+    "bg_rate_hz": (8.0, Number("(0, inf)", unit="1/s")),
     # "poisson": K_ext * bg_rate Poisson input per neuron (original PD14)
     # "dc": the same mean current as a constant (remark 1)
-    "background": "poisson",
+    "background": ("poisson", Choice("poisson", "dc")),
     # --- synapses -----------------------------------------------------------
-    "PSP_exc_mean_mV": 0.15,
-    "PSP_rel_sd": 0.1,
-    "g": -4.0,
-    "PSP_L23E_from_L4E_factor": 2.0,
-    "delay_exc_mean_ms": 1.5,
-    "delay_inh_mean_ms": 0.75,
-    "delay_rel_sd": 0.5,
+    "PSP_exc_mean_mV": (0.15, Number("(0, inf)", unit="mV")),
+    "PSP_rel_sd": (0.1, Number("[0, inf)")),
+    # relative strength of inhibition: inhibitory weights are g times the excitatory
+    "g": (-4.0, Number("(-inf, 0]", why="inhibitory weights are negative")),
+    "PSP_L23E_from_L4E_factor": (2.0, Number("(0, inf)")),
+    "delay_exc_mean_ms": (1.5, Number(f"(0, {MAX_DELAY_MS:g}]", unit="ms",
+                                      why="and at least resolution_ms")),
+    "delay_inh_mean_ms": (0.75, Number(f"(0, {MAX_DELAY_MS:g}]", unit="ms",
+                                       why="and at least resolution_ms")),
+    "delay_rel_sd": (0.5, Number("[0, 1]")),
     # --- neurons (IF_curr_exp) ---------------------------------------------
-    "C_m_pF": 250.0,
-    "tau_m_ms": 10.0,
-    "tau_syn_ms": 0.5,
-    "E_L_mV": -65.0,
-    "V_reset_mV": -65.0,
-    "V_th_mV": -50.0,
-    "t_ref_ms": 2.0,
+    "C_m_pF": (250.0, Number("(0, inf)", unit="pF")),
+    "tau_m_ms": (10.0, Number("(0, inf)", unit="ms")),
+    "tau_syn_ms": (0.5, Number("(0, inf)", unit="ms", why="and not equal to tau_m_ms")),
+    "E_L_mV": (-65.0, Number("(-inf, inf)", unit="mV")),
+    "V_reset_mV": (-65.0, Number("(-inf, inf)", unit="mV", why="and below V_th_mV")),
+    "V_th_mV": (-50.0, Number("(-inf, inf)", unit="mV")),
+    "t_ref_ms": (2.0, Number("[0, inf)", unit="ms")),
     # --- initial membrane potentials (remark 2) -----------------------------
-    "V0_type": "optimized",
-    "V0_mean_optimized_mV": [-68.28, -63.16, -63.33, -63.45, -63.11, -61.66, -66.72, -61.45],
-    "V0_std_optimized_mV": [5.36, 4.57, 4.74, 4.94, 4.94, 4.55, 5.46, 4.48],
-    "V0_mean_original_mV": -58.0,
-    "V0_std_original_mV": 10.0,
+    "V0_type": ("optimized", Choice("optimized", "original")),
+    "V0_mean_optimized_mV": ([-68.28, -63.16, -63.33, -63.45, -63.11, -61.66, -66.72, -61.45],
+                             Number("(-inf, inf)", shape=(_P,), unit="mV")),
+    "V0_std_optimized_mV": ([5.36, 4.57, 4.74, 4.94, 4.94, 4.55, 5.46, 4.48],
+                            Number("[0, inf)", shape=(_P,), unit="mV")),
+    "V0_mean_original_mV": (-58.0, Number("(-inf, inf)", unit="mV")),
+    "V0_std_original_mV": (10.0, Number("[0, inf)", unit="mV")),
     # --- thalamic input -----------------------------------------------------
-    "thalamic_input": False,
-    "thalamic_num_neurons": 902,
-    "thalamic_rate_hz": 120.0,
-    "thalamic_start_ms": 700.0,
-    "thalamic_duration_ms": 10.0,
-    "thalamic_conn_probs": [0.0, 0.0, 0.0983, 0.0619, 0.0, 0.0, 0.0512, 0.0196],
-    "thalamic_PSP_mV": 0.15,
+    "thalamic_input": (False, Flag()),
+    "thalamic_num_neurons": (902, Number("[1, 2147483647]", integer=True)),
+    "thalamic_rate_hz": (120.0, Number("[0, inf)", unit="1/s")),
+    "thalamic_start_ms": (700.0, Number("[0, inf)", unit="ms",
+                                        why="and a multiple of resolution_ms")),
+    "thalamic_duration_ms": (10.0, Number("(0, inf)", unit="ms",
+                                          why="and a multiple of resolution_ms")),
+    "thalamic_conn_probs": ([0.0, 0.0, 0.0983, 0.0619, 0.0, 0.0, 0.0512, 0.0196],
+                            Number("[0, 1)", shape=(_P,))),
+    "thalamic_PSP_mV": (0.15, Number("(0, inf)", unit="mV")),
     # --- simulation ---------------------------------------------------------
-    "resolution_ms": 0.1,
-    "t_presim_ms": 500.0,
-    "t_sim_ms": 1000.0,
-    "seed": 55,
+    "resolution_ms": (0.1, Number("(0, inf)", grid=TIC_MS, unit="ms",
+                                  why="NEST's time grid is 0.001 ms")),
+    "t_presim_ms": (500.0, Number("[0, inf)", unit="ms", why="and a multiple of resolution_ms")),
+    "t_sim_ms": (1000.0, Number("(0, inf)", unit="ms", why="and a multiple of resolution_ms")),
+    "seed": (55, Number(f"[0, {SEED_MAX}]", integer=True,
+                        why="NEST's rng_seed is seed + 1 and must be below 2^32")),
     # who draws the recurrent and thalamic connections: "native" = each backend's
     # fastest way (NEST: its own RNG inside Connect; Brian2, NEURON: numpy);
     # "numpy" = numpy on every backend, so all simulators get the same network
     # for a seed (NEST then connects the drawn arrays one-to-one)
-    "connectivity_rng": "native",
+    "connectivity_rng": ("native", Choice("native", "numpy")),
     # None: chosen by the backend (NEST: enough threads for its connection limit;
     # Brian2 cpp_standalone: 1 OpenMP thread)
-    "threads": None,
+    "threads": (None, Number("[1, inf)", integer=True, optional=True)),
     # Brian2 only: "runtime", "cpp_standalone" (one compiled C++ program) or
     # "cuda_standalone" (Brian2CUDA); None: cpp_standalone where a C++ compiler
     # is found, else runtime
-    "brian2_device": None,
+    "brian2_device": (None, Choice("runtime", "cpp_standalone", "cuda_standalone",
+                                    optional=True)),
     # number of neurons per population whose membrane potential is recorded
-    "record_v": 0,
-    "record_v_interval_ms": 0.1,
+    "record_v": (0, Number("[0, 2147483647]", integer=True)),
+    "record_v_interval_ms": (0.1, Number("(0, inf)", unit="ms",
+                                         why="and a multiple of resolution_ms")),
 }
 
-_CHOICES = {
-    "background": ("poisson", "dc"),
-    "V0_type": ("optimized", "original"),
-    "connectivity_rng": ("native", "numpy"),
-    "brian2_device": (None, "runtime", "cpp_standalone", "cuda_standalone"),
-}
+_DEFAULTS = {key: default for key, (default, _) in _PARAMETERS.items()}
+#: name -> allowed values (a :mod:`pd14_pynn.domains` object)
+DOMAINS = {key: domain for key, (_, domain) in _PARAMETERS.items()}
+
+
+def _delays_at_least_one_step(p):
+    """delay_exc_mean_ms and delay_inh_mean_ms are at least resolution_ms."""
+    for key in ("delay_exc_mean_ms", "delay_inh_mean_ms"):
+        if p[key] < p["resolution_ms"]:
+            return (f"{key} = {p[key]!r} is not allowed: it must be at least one time step, "
+                    f"resolution_ms = {p['resolution_ms']!r} (and <= {MAX_DELAY_MS:g} ms)")
+
+
+def _times_on_grid(p):
+    """t_presim_ms, t_sim_ms, record_v_interval_ms, thalamic_start_ms and
+    thalamic_duration_ms are multiples of resolution_ms."""
+    for key in ("t_presim_ms", "t_sim_ms", "record_v_interval_ms", "thalamic_start_ms",
+                "thalamic_duration_ms"):
+        if not on_grid(p[key], p["resolution_ms"]):
+            return (f"{key} = {p[key]!r} is not allowed: it must be a multiple of "
+                    f"resolution_ms = {p['resolution_ms']!r} (the simulators' time grid)")
+
+
+def _reset_below_threshold(p):
+    """V_reset_mV is below V_th_mV."""
+    if not p["V_reset_mV"] < p["V_th_mV"]:
+        return (f"V_reset_mV = {p['V_reset_mV']!r} is not allowed: it must be below "
+                f"V_th_mV = {p['V_th_mV']!r}")
+
+
+def _distinct_time_constants(p):
+    """tau_syn_ms differs from tau_m_ms."""
+    # the PSP-to-PSC conversion (derive.psc_per_psp) divides by tau_syn - tau_m
+    if abs(p["tau_syn_ms"] - p["tau_m_ms"]) <= 1e-6 * p["tau_m_ms"]:
+        return (f"tau_syn_ms = {p['tau_syn_ms']!r} is not allowed: it must differ from "
+                f"tau_m_ms = {p['tau_m_ms']!r} (the PSP formula is singular there)")
+
+
+def _finite_model_numbers(p):
+    """The numbers derived from the parameters (PSC amplitudes, synapse counts, DC) are finite."""
+    import numpy as np
+    from . import derive  # derive imports this module
+    try:
+        with np.errstate(all="ignore"):
+            psc = derive.psc_per_psp(p["C_m_pF"], p["tau_m_ms"], p["tau_syn_ms"])
+            derived = derive.derive(p)
+    except (ZeroDivisionError, OverflowError, ValueError) as err:
+        psc, derived = float("nan"), {"error": err}
+    if not (math.isfinite(psc) and psc > 0):
+        return (f"C_m_pF = {p['C_m_pF']!r}, tau_m_ms = {p['tau_m_ms']!r}, tau_syn_ms = "
+                f"{p['tau_syn_ms']!r} are not allowed together: the PSC amplitude of a 1 mV "
+                f"PSP is {psc!r}, not a finite positive number")
+    for key, value in derived.items():
+        if not np.all(np.isfinite(np.asarray(value, dtype=float))):
+            return (f"these parameters give a non-finite derived {key} (e.g. "
+                    f"{np.asarray(value, dtype=float).ravel()[:3].tolist()}); use values of the "
+                    f"model's order of magnitude (docs/parameters.md)")
+
+
+def _every_population_has_a_neuron(p):
+    """N_scaling leaves every population at least one neuron."""
+    for name, full in zip(POPULATIONS, p["full_num_neurons"]):
+        if round(full * p["N_scaling"]) < 1:
+            smallest = 0.5 / min(p["full_num_neurons"])
+            return (f"N_scaling = {p['N_scaling']!r} is not allowed: it leaves {name} "
+                    f"({full} neurons at full scale) without neurons; it must be > "
+                    f"{smallest:.3g} for these full_num_neurons")
+
+
+# checks that involve several parameters; each returns None or one error line
+RELATIONS = (_delays_at_least_one_step, _times_on_grid, _reset_below_threshold,
+              _distinct_time_constants, _every_population_has_a_neuron, _finite_model_numbers)
 
 
 class ParameterError(ValueError):
@@ -132,34 +236,23 @@ def resolve(overrides=None, base=None):
 
 
 def validate(params):
-    """Raise :class:`ParameterError` with a one-line reason if ``params`` is unusable."""
-    for key in ("N_scaling", "K_scaling"):
-        value = params[key]
-        if not isinstance(value, (int, float)) or not 0 < value <= 1:
-            raise ParameterError(f"{key} must be in (0, 1], got {value!r}")
-    for key in ("t_sim_ms", "resolution_ms", "bg_rate_hz"):
-        if not params[key] > 0:
-            raise ParameterError(f"{key} must be positive, got {params[key]!r}")
-    if params["t_presim_ms"] < 0:
-        raise ParameterError(f"t_presim_ms must be >= 0, got {params['t_presim_ms']!r}")
-    for key, allowed in _CHOICES.items():
-        if params[key] not in allowed:
-            raise ParameterError(f"{key} must be one of {allowed}, got {params[key]!r}")
-    if params["threads"] is not None and (int(params["threads"]) != params["threads"]
-                                          or params["threads"] < 1):
-        raise ParameterError(f"threads must be a positive integer, got {params['threads']!r}")
-    if int(params["record_v"]) != params["record_v"] or params["record_v"] < 0:
-        raise ParameterError(f"record_v must be a non-negative integer, got {params['record_v']!r}")
-    if not isinstance(params["seed"], int) or params["seed"] < 0:
-        raise ParameterError(f"seed must be a non-negative integer, got {params['seed']!r}")
-    n = len(POPULATIONS)
-    for key in ("full_num_neurons", "K_ext", "full_mean_rates_hz", "V0_mean_optimized_mV",
-                "V0_std_optimized_mV", "thalamic_conn_probs"):
-        if len(params[key]) != n:
-            raise ParameterError(f"{key} needs {n} values (one per population), "
-                                 f"got {len(params[key])}")
-    if len(params["conn_probs"]) != n or any(len(row) != n for row in params["conn_probs"]):
-        raise ParameterError(f"conn_probs must be an {n}x{n} matrix [target][source]")
+    """Raise :class:`ParameterError` with one line for the first unusable value.
+
+    Every key of the defaults must be present; each value must lie in its
+    domain (:data:`DOMAINS`), then the relations between parameters must hold.
+    The line names the parameter, its value and what is allowed.
+    """
+    missing = [key for key in _DEFAULTS if key not in params]
+    if missing:
+        raise ParameterError(f"parameters missing: {', '.join(missing)}")
+    for key, domain in DOMAINS.items():
+        problem = domain.problem(key, params[key])
+        if problem:
+            raise ParameterError(problem)
+    for relation in RELATIONS:
+        problem = relation(params)
+        if problem:
+            raise ParameterError(problem)
 
 
 def _close_keys(key):

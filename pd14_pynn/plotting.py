@@ -21,20 +21,21 @@ def _pyplot():
 def raster(spikes, path, t_start_ms, t_stop_ms, max_neurons=200, title=""):
     """Raster of up to ``max_neurons`` per population (population-size ordered, L23 on top).
 
-    ``spikes``: dict population -> list of spike-time arrays (ms).
+    ``spikes``: dict population -> :class:`pd14_pynn.storage.PopulationSpikes`.
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 6))
     names = [n for n in POPULATIONS if n in spikes] + [n for n in spikes if n not in POPULATIONS]
     offset, ticks = 0, []
     for name in reversed(names):
-        trains = spikes[name][:max_neurons]
-        colour = _COLOURS.get(name[-1], "k")
-        for i, times in enumerate(trains):
-            t = times[(times >= t_start_ms) & (times < t_stop_ms)]
-            ax.plot(t, np.full(t.size, offset + i), ".", ms=1, color=colour)
-        ticks.append((offset + len(trains) / 2, name))
-        offset += len(trains) + 10
+        population = spikes[name]
+        shown = min(max_neurons, population.size)
+        keep = ((population.index < shown) & (population.times_ms >= t_start_ms)
+                & (population.times_ms < t_stop_ms))
+        ax.plot(population.times_ms[keep], offset + population.index[keep], ".", ms=1,
+                color=_COLOURS.get(name[-1], "k"))
+        ticks.append((offset + shown / 2, name))
+        offset += shown + 10
     ax.set_yticks([t for t, _ in ticks], [n for _, n in ticks])
     ax.set_xlim(t_start_ms, t_stop_ms)
     ax.set_ylim(-5, offset)

@@ -5,42 +5,162 @@ A run folder holds:
 * ``parameters.json`` -- the fully resolved parameters;
 * ``metadata.json`` -- simulator, settings, versions of every package, derived
   counts, command line;
-* ``spikes.nix`` (or ``.pkl``) -- one Neo ``Block`` with one ``Segment``; each
-  ``SpikeTrain`` is annotated with ``population``, ``index`` (in the
-  population) and ``area``; membrane potentials (if recorded) as
-  ``AnalogSignal``\\ s annotated likewise;
+* ``spikes.pkl`` (or ``.nix``) -- one Neo ``Block`` with one ``Segment`` whose
+  spike trains are one columnar ``SpikeTrainList`` (arrays of channel and
+  time); channel ranges per population are the block annotation
+  ``populations``, and each train, when a reader iterates them, is annotated
+  with ``population``, ``index`` (in the population) and ``area``; membrane
+  potentials (if recorded) as ``AnalogSignal``\\ s annotated likewise;
 * ``timings.json`` -- seconds per phase and peak memory;
 * ``rates.json`` -- mean rate per population over the analysis window;
-* ``raster.png``, ``rates_boxplot.png``.
+* ``raster.png``, ``rates_boxplot.png``;
+* ``status.json`` -- ``running``, ``complete``, ``interrupted`` or ``failed``,
+  with the phase, the simulated time reached and, if it stopped early, why
+  (:func:`write_status`, :func:`read_status`);
+* ``run.log`` -- everything the run printed to the console (:func:`console_log`).
 
 Nothing here imports a simulator.
 """
 
+import contextlib
+import datetime
 import importlib.metadata
 import json
 import os
 import platform
 import sys
+import tempfile
+from typing import NamedTuple
 
 import numpy as np
 
 RESULT_FILES = ("parameters.json", "metadata.json", "timings.json", "rates.json")
 SPIKE_FORMATS = {".nix": "NixIO", ".pkl": "PickleIO"}
+STATUS_FILE = "status.json"
+LOG_FILE = "run.log"
+#: values of ``status`` in ``status.json``
+STATES = ("running", "complete", "interrupted", "failed")
 
 
-class OutputExistsError(FileExistsError):
+class OutputFolderError(ValueError):
+    """The output folder cannot be used: not creatable, not writable, not a folder."""
+
+
+class OutputExistsError(OutputFolderError, FileExistsError):
     """The output folder already holds results."""
 
 
 def check_output_folder(path, overwrite=False):
-    """Raise :class:`OutputExistsError` if ``path`` holds files (unless ``overwrite``)
-    or is not a folder. Writes nothing, so it can run before anything is built."""
+    """Raise :class:`OutputExistsError` if ``path`` holds files (unless ``overwrite``),
+    :class:`OutputFolderError` if it is not a folder or cannot be created or written.
+
+    Leaves nothing behind (writability is probed with an empty folder that is
+    removed at once), so it can run before anything is built.
+    """
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise OutputExistsError(f"output path {path!r} exists and is not a folder; "
+                                f"choose another --out")
     if os.path.isdir(path) and os.listdir(path) and not overwrite:
         raise OutputExistsError(
-            f"output folder {path!r} already holds results; choose another --out "
-            f"or pass --overwrite to replace them")
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise OutputExistsError(f"output path {path!r} exists and is not a folder")
+            f"output folder {path!r} already holds {describe_folder(path)}; choose another "
+            f"--out or pass --overwrite to replace them")
+    _check_writable(path)
+
+
+def _check_writable(path):
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    where = "" if existing == os.path.abspath(path) else f" (in {existing!r})"
+    if not os.path.isdir(existing):
+        raise OutputFolderError(f"output folder {path!r} cannot be created: {existing!r} is "
+                                f"not a folder; choose another --out")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".pd14-write-test-", dir=existing))
+    except OSError as err:
+        raise OutputFolderError(
+            f"output folder {path!r} cannot be {'written' if not where else 'created'}"
+            f"{where}: {err.strerror or err}; choose --out in a folder you can write to") \
+            from None
+
+
+def describe_folder(path):
+    """What a used output folder holds, for messages: which run and how it ended."""
+    status = read_status(path)
+    if status is None:
+        return "results"
+    state = status.get("status")
+    where = f"in {status.get('phase')} at {status.get('simulated_ms', 0.0):g} ms simulated"
+    if state == "complete":
+        return "the results of a complete run"
+    if state == "interrupted":
+        return f"an interrupted run (stopped {where}; partial results)"
+    if state == "failed":
+        return f"a failed run (failed {where}: {status.get('error')})"
+    return (f"a run that has not finished (status {state!r}, last {where}; still running, "
+            f"or killed)")
+
+
+def write_status(run_dir, status, phase, simulated_ms=0.0, **details):
+    """Write ``status.json``: ``status`` (one of :data:`STATES`), ``phase`` (e.g.
+    ``simulate``), ``simulated_ms`` (model time reached), the time of writing,
+    and ``details`` (e.g. ``error``, ``signal``, ``rerun``)."""
+    if status not in STATES:
+        raise ValueError(f"status must be one of {STATES}, got {status!r}")
+    data = {"status": status, "phase": phase, "simulated_ms": float(simulated_ms),
+            "updated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            **details}
+    # written to a temporary file and renamed, so a reader never sees half a file
+    target = os.path.join(run_dir, STATUS_FILE)
+    write_json(target + ".tmp", data)
+    os.replace(target + ".tmp", target)
+    return data
+
+
+def read_status(run_dir):
+    """The ``status.json`` of a run folder as a dict, or None if there is none."""
+    try:
+        return read_json(os.path.join(run_dir, STATUS_FILE))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except json.JSONDecodeError as err:
+        return {"status": "unreadable", "phase": None, "error": f"{STATUS_FILE}: {err}"}
+
+
+class _Tee:
+    """A text stream that writes to the console stream and to a log file."""
+
+    def __init__(self, stream, log):
+        self._stream, self._log = stream, log
+
+    def write(self, text):
+        self._log.write(text)
+        self._log.flush()
+        return self._stream.write(text)
+
+    def flush(self):
+        self._log.flush()
+        self._stream.flush()
+
+    def __getattr__(self, name):  # isatty, fileno, encoding, ... of the console
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def console_log(path, enabled=True):
+    """While active, everything printed to ``sys.stdout``/``sys.stderr`` is also
+    appended to ``path`` (the run's ``run.log``). Output of the simulators' C++
+    code, which bypasses Python's streams, is not captured."""
+    if not enabled:
+        yield None
+        return
+    with open(path, "a", buffering=1) as log:
+        stdout, stderr = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _Tee(stdout, log), _Tee(stderr, log)
+        try:
+            yield log
+        finally:
+            sys.stdout, sys.stderr = stdout, stderr
 
 
 def prepare_run_folder(path, overwrite=False):
@@ -48,6 +168,17 @@ def prepare_run_folder(path, overwrite=False):
     check_output_folder(path, overwrite)
     os.makedirs(path, exist_ok=True)
     return path
+
+
+def remove_run_files(run_dir):
+    """Delete the files a previous run wrote into ``run_dir`` (for ``--overwrite``),
+    so that an interrupted rerun cannot leave an older run's results beside its own."""
+    names = (*RESULT_FILES, STATUS_FILE, LOG_FILE, "raster.png", "rates_boxplot.png",
+             *("spikes" + ext for ext in SPIKE_FORMATS))
+    for name in names:
+        path = os.path.join(run_dir, name)
+        if os.path.isfile(path):
+            os.remove(path)
 
 
 def _jsonable(value):
@@ -80,12 +211,17 @@ def package_versions(extra=()):
              "matplotlib", "nest-simulator", "neuron", "brian2", "nixio", "mpi4py",
              *extra)
     versions = {"python": sys.version.split()[0], "platform": platform.platform()}
+    # one pass over the installed distributions (a lookup per name scans them all)
+    installed = {}
+    for dist in importlib.metadata.distributions():
+        installed.setdefault(_normalised(dist.metadata["Name"] or ""), dist.version)
     for name in names:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
+        versions[name] = installed.get(_normalised(name))
     return versions
+
+
+def _normalised(name):
+    return name.lower().replace("_", "-").replace(".", "-")
 
 
 def neo_io(path):
@@ -99,11 +235,16 @@ def neo_io(path):
 
 
 def write_block(block, path):
-    """Write a Neo block to ``path`` (format from the extension)."""
+    """Write a Neo block to ``path`` (format from the extension).
+
+    Pickle keeps columnar spike trains columnar (fast). NIX stores one object per
+    spike train, so they are made here, in one pass (NIX then needs ~10 ms each).
+    """
     io_class = neo_io(path)
     if os.path.exists(path):
         os.remove(path)
     if io_class.__name__ == "NixIO":
+        _materialise_trains(block)
         with io_class(path, mode="ow") as io:
             io.write_block(block)
     else:
@@ -130,20 +271,71 @@ def spike_file(run_dir):
     raise FileNotFoundError(f"no spikes.nix or spikes.pkl in {run_dir!r}")
 
 
+class PopulationSpikes(NamedTuple):
+    """The spikes of one population as arrays, sorted by neuron index, then time."""
+    index: np.ndarray     # neuron index in the population, one entry per spike
+    times_ms: np.ndarray  # spike times (ms)
+    size: int             # neurons in the population (silent ones included)
+
+
+def spike_table(block):
+    """``{key: PopulationSpikes}`` of a run's block, keys ``"L23E"`` or ``"area/L23E"``.
+
+    Reads the columnar arrays directly where the block has them (files written
+    by this package), so no per-neuron object is made; other blocks (e.g. NIX
+    files, or ones with one annotated ``SpikeTrain`` per neuron) are read train
+    by train.
+    """
+    segment = block.segments[0]
+    layout = block.annotations.get("populations")
+    if layout:
+        rows = json.loads(layout)
+        channels, times = segment.spiketrains.multiplexed
+        channels = np.asarray(channels, dtype=np.int64)
+        times = _ms(times)
+        order = np.lexsort((times, channels))
+        channels, times = channels[order], times[order]
+        table = {}
+        for row in rows:
+            lo, hi = np.searchsorted(channels, [row["first_channel"],
+                                                row["first_channel"] + row["size"]])
+            table[_key(row["area"], row["population"])] = PopulationSpikes(
+                channels[lo:hi] - row["first_channel"], times[lo:hi], int(row["size"]))
+        return table
+    groups = {}
+    for train in segment.spiketrains:
+        key = _key(train.annotations.get("area") or "", train.annotations["population"])
+        t = _ms(train.times)
+        groups.setdefault(key, []).append((int(train.annotations["index"]), t))
+    table = {}
+    for key, trains in groups.items():
+        index = np.concatenate([np.full(t.size, i, dtype=np.int64) for i, t in trains])
+        times = np.concatenate([t for _, t in trains])
+        order = np.lexsort((times, index))
+        table[key] = PopulationSpikes(index[order], times[order],
+                                      max(i for i, _ in trains) + 1)
+    return table
+
+
 def spikes_by_population(block):
-    """dict population -> list of spike-time arrays (ms), ordered by neuron index.
+    """dict population -> list of spike-time arrays (ms), one per neuron, by index.
 
     Multi-area runs: keys are ``"area/population"`` where an area is set.
     """
-    groups = {}
-    for train in block.segments[0].spiketrains:
-        area = train.annotations.get("area") or ""
-        key = f"{area}/{train.annotations['population']}" if area else \
-            train.annotations["population"]
-        groups.setdefault(key, []).append(
-            (int(train.annotations["index"]), np.asarray(train.rescale("ms").magnitude)))
-    return {key: [times for _, times in sorted(trains, key=lambda x: x[0])]
-            for key, trains in groups.items()}
+    return {key: split_by_neuron(spikes) for key, spikes in spike_table(block).items()}
+
+
+def split_by_neuron(spikes):
+    """List of spike-time arrays (ms), one per neuron, from a :class:`PopulationSpikes`."""
+    counts = np.bincount(spikes.index, minlength=spikes.size)
+    return np.split(spikes.times_ms, np.cumsum(counts)[:-1])
+
+
+def population_rates(spikes, t_start_ms, t_stop_ms):
+    """Per-neuron rates (1/s) over [t_start, t_stop) from a :class:`PopulationSpikes`."""
+    keep = (spikes.times_ms >= t_start_ms) & (spikes.times_ms < t_stop_ms)
+    duration_s = (t_stop_ms - t_start_ms) * 1e-3
+    return np.bincount(spikes.index[keep], minlength=spikes.size) / duration_s
 
 
 def mean_rates(spike_times, t_start_ms, t_stop_ms):
@@ -151,3 +343,37 @@ def mean_rates(spike_times, t_start_ms, t_stop_ms):
     duration_s = (t_stop_ms - t_start_ms) * 1e-3
     return np.array([np.count_nonzero((t >= t_start_ms) & (t < t_stop_ms)) / duration_s
                      for t in spike_times])
+
+
+def _key(area, population):
+    return f"{area}/{population}" if area else population
+
+
+def _ms(value):
+    if hasattr(value, "rescale"):
+        value = value.rescale("ms").magnitude
+    return np.asarray(value, dtype=float)
+
+
+def _materialise_trains(block):
+    """Replace a columnar ``SpikeTrainList`` by one annotated ``SpikeTrain`` per channel,
+    made by one sort instead of one pass over all spikes per channel (Neo's way)."""
+    import neo
+    import quantities as pq
+    from neo.core.spiketrainlist import SpikeTrainList
+    layout = block.annotations.get("populations")
+    if not layout:
+        return
+    segment = block.segments[0]
+    t_start = segment.spiketrains.t_start
+    t_stop = segment.spiketrains.t_stop
+    trains = []
+    for key, spikes in spike_table(block).items():
+        area, _, population = key.rpartition("/")
+        first = next(row["first_channel"] for row in json.loads(layout)
+                     if row["area"] == area and row["population"] == population)
+        for index, times in enumerate(split_by_neuron(spikes)):
+            trains.append(neo.SpikeTrain(times * pq.ms, t_start=t_start, t_stop=t_stop,
+                                         population=population, index=index, area=area,
+                                         channel_id=first + index))
+    segment.spiketrains = SpikeTrainList(items=trains, parent=segment)

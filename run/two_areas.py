@@ -147,9 +147,9 @@ def run(simulator, backend, sim, model, out, command_line):
     timings.update(model.timings)
     t_presim, t_sim = params["t_presim_ms"], params["t_sim_ms"]
     print(f"Simulating {t_presim:g} ms presimulation + {t_sim:g} ms")
-    timings["presimulate"] = simulation.run_with_progress(sim, t_presim, "presimulate",
+    timings["presimulate"], _ = simulation.run_with_progress(sim, t_presim, "presimulate",
                                                           backend=backend)
-    timings["simulate"] = simulation.run_with_progress(sim, t_sim, "simulate", backend=backend)
+    timings["simulate"], _ = simulation.run_with_progress(sim, t_sim, "simulate", backend=backend)
 
     t0 = time.perf_counter()
     block = model.collect_block(t_presim)
@@ -189,7 +189,7 @@ def main(argv=None):
         check_memory(backend, model)
         if args.simulator == "nest":
             backend.choose_threads(params, model.total_synapses())
-    except (parameters.ParameterError, backends.BackendError, storage.OutputExistsError,
+    except (parameters.ParameterError, backends.BackendError, storage.OutputFolderError,
             ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -24,3 +24,9 @@ def test_benchmark_writes_table(tmp_path):
     assert native_total == result["synapses"] + 2 * result["neurons"]
     for impl in ("pd14", "native"):
         assert result[impl]["simulate"] > 0 and result[impl]["peak_rss_bytes"] > 1e7
+        # the whole process contains every phase it reports, and its peak memory
+        phases = sum(result[impl][p] for p in ("create", "connect", "presimulate", "simulate",
+                                               "save"))
+        assert result[impl]["whole_s"] > phases
+        assert result[impl]["whole_peak_rss_bytes"] >= 0.9 * result[impl]["peak_rss_bytes"]
+    assert "**whole (s)**" in table

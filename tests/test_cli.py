@@ -22,11 +22,19 @@ def run_cli(capsys, *argv):
 
 @pytest.mark.parametrize("argv, message", [
     (["nestt"], "unknown simulator 'nestt'"),
-    (["nest", "--n-scaling", "0"], "N_scaling must be in (0, 1]"),
-    (["nest", "--k-scaling", "1.2"], "K_scaling must be in (0, 1]"),
-    (["nest", "--t-sim", "-5"], "t_sim_ms must be positive"),
-    (["nest", "--t-presim", "-1"], "t_presim_ms must be >= 0"),
-    (["neuron", "--n-scaling", "1", "--k-scaling", "1"], "GB on neuron but the machine has"),
+    (["nest", "--n-scaling", "0"], "N_scaling = 0.0 is not allowed: it must be a number in (0, 1]"),
+    (["nest", "--k-scaling", "1.2"], "K_scaling = 1.2 is not allowed: it must be a number in (0, 1]"),
+    (["nest", "--t-sim", "-5"], "t_sim_ms = -5.0 is not allowed: it must be a number > 0 (ms)"),
+    (["nest", "--t-presim", "-1"], "t_presim_ms = -1.0 is not allowed: it must be a number >= 0"),
+    (["nest", "--seed", "99999999999"], "seed = 99999999999 is not allowed: it must be an integer "
+                                        "in [0, 4294967294]"),
+    (["nest", "--t-sim", "nan"], "t_sim_ms = nan is not allowed"),
+    (["nest", "--seed", "x"], "argument --seed: invalid int value: 'x'"),
+    (["nest", "--t-sim", "1e12"], "recorded spikes"),
+    (["neuron", "--t-sim", "1e12"], "recorded spikes"),
+    (["brian2", "--t-sim", "1e12"], "recorded spikes"),
+    (["nest", "--record-v", "10000", "--t-sim", "1e7"], "membrane traces"),
+    (["neuron", "--n-scaling", "1", "--k-scaling", "1"], "GB on neuron (network "),
     (["nest", "--n-scaling", "1", "--k-scaling", "1", "--threads", "2"],
      "NEST needs at least 3 threads"),
 ])
@@ -42,6 +50,42 @@ def test_unknown_config_key(capsys, tmp_path):
     config.write_text(json.dumps({"K_scalling": 0.2}))
     code, err = run_cli(capsys, "nest", "--config", str(config), "--out", str(tmp_path / "o"))
     assert code == 2 and "unknown parameter 'K_scalling'" in err and "K_scaling" in err
+
+
+def test_config_with_a_bad_value_names_it(capsys, tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"delay_exc_mean_ms": -1}))
+    code, err = run_cli(capsys, "nest", "--config", str(config), "--out", str(tmp_path / "o"))
+    assert code == 2 and err == ("error: delay_exc_mean_ms = -1 is not allowed: it must be a "
+                                 "number in (0, 100] (ms) (and at least resolution_ms)")
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("content, message", [
+    ("[1, 2]", "must hold one JSON object"),
+    ("{not json", "cannot read --config"),
+    ('{"seed": NaN}', "seed = nan is not allowed"),
+])
+def test_bad_config_file_one_line_error(capsys, tmp_path, content, message):
+    config = tmp_path / "config.json"
+    config.write_text(content)
+    code, err = run_cli(capsys, "nest", "--config", str(config), "--out", str(tmp_path / "o"))
+    assert code == 2 and err.startswith("error: ") and message in err and "\n" not in err
+
+
+@pytest.mark.parametrize("out, message", [
+    ("/proc/x", "output folder '/proc/x' cannot be created (in '/proc')"),
+    ("/proc/x/y", "output folder '/proc/x/y' cannot be created (in '/proc')"),
+])
+def test_output_folder_that_cannot_be_created(capsys, out, message):
+    code, err = run_cli(capsys, "nest", "--out", out)
+    assert code == 2 and err.startswith("error: " + message) and "\n" not in err
+
+
+def test_output_folder_below_a_file(capsys, tmp_path):
+    (tmp_path / "file").write_text("")
+    code, err = run_cli(capsys, "nest", "--out", str(tmp_path / "file" / "run"))
+    assert code == 2 and "is not a folder" in err
 
 
 def test_config_file_then_options(tmp_path):
@@ -72,6 +116,26 @@ def test_memory_estimate_refuses_what_does_not_fit():
         ["brian2", "--n-scaling", "1", "--k-scaling", "1"]))
     with pytest.raises(backends.BackendError, match="needs about"):
         simulation.check_run("brian2", params, None, memory_limit=8e9)
+
+
+@pytest.mark.parametrize("simulator", ["nest", "neuron", "brian2"])
+def test_memory_estimate_counts_recording(simulator):
+    """Spikes from the full-scale rates over the whole run; v per traced neuron and sample."""
+    backend = backends.get(simulator)
+    params = cli.resolve_parameters(cli.build_parser().parse_args([simulator]))
+    longer = dict(params, t_sim_ms=2 * params["t_sim_ms"] + params["t_presim_ms"])
+    traced = dict(params, record_v=3)
+    base, twice = simulation.memory_parts(backend, params), simulation.memory_parts(backend, longer)
+    assert twice["network"] == base["network"] and twice["spikes"] == 2 * base["spikes"]
+    # 7,717 neurons at their full-scale rates for 1.5 s: by hand from the parameter table
+    sizes = [2068, 583, 2192, 548, 485, 106, 1440, 295]
+    spikes = sum(n * r for n, r in zip(sizes, params["full_mean_rates_hz"])) * 1.5
+    per_spike = backend.BYTES_PER_RECORDED_SPIKE
+    assert base["spikes"] == pytest.approx(spikes * per_spike)
+    assert base["v"] == 0
+    samples = 8 * 3 * 1500 / 0.1
+    assert simulation.memory_parts(backend, traced)["v"] == pytest.approx(
+        samples * (backend.BYTES_PER_V_SAMPLE + simulation.COLLECT_BYTES_PER_V_SAMPLE))
 
 
 def test_default_run_end_to_end_on_nest(tmp_path):
@@ -119,3 +183,12 @@ def test_compare_study_runs_seeds_and_writes_report(tmp_path):
     assert seeds == [55, 56]
     report = (out / "report" / "report.md").read_text()
     assert "nest" in report and (out / "report" / "summary.json").exists()
+
+
+def test_study_checks_every_seed_before_running(capsys, tmp_path):
+    code, err = run_cli(capsys, "compare", "--seed", "4294967290", "--out", str(tmp_path / "s"))
+    assert code == 2 and err == (
+        "error: the study runs seeds 4294967290 to 4294967299, and seed = 4294967299 is not "
+        "allowed: it must be an integer in [0, 4294967294] (NEST's rng_seed is seed + 1 and "
+        "must be below 2^32)")
+    assert not (tmp_path / "s").exists()

@@ -100,3 +100,43 @@ def test_child_of_a_singleton_mpi_process_is_not_under_a_launcher(tmp_path):
                           cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["False", "1"]
+
+
+def test_signal_to_one_rank_stops_every_rank(tmp_path):
+    """SIGTERM to one NEURON rank: all ranks stop after the same step (they agree on it
+    after every progress step), the gathered partial spikes and the status are written."""
+    import json
+    import signal
+    import time
+    import psutil
+    from pd14_pynn import storage
+    out = tmp_path / "run"
+    assert shutil.which("mpirun")
+    mpirun_process = subprocess.Popen(
+        ["mpirun", "-np", "2", sys.executable, os.path.join(ROOT, "run", "main.py"), "neuron",
+         "--n-scaling", "0.01", "--k-scaling", "0.01", "--t-presim", "50", "--t-sim", "10000",
+         "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+        cwd=str(tmp_path))
+    deadline = time.monotonic() + 300
+    while (storage.read_status(str(out)) or {}).get("phase") != "simulate":
+        assert mpirun_process.poll() is None and time.monotonic() < deadline, \
+            mpirun_process.communicate()[1][-3000:]
+        time.sleep(0.05)
+    ranks = [p for p in psutil.Process(mpirun_process.pid).children(recursive=True)
+             if "main.py" in " ".join(p.cmdline())]
+    assert len(ranks) == 2
+    ranks[1].send_signal(signal.SIGTERM)
+    stdout, stderr = mpirun_process.communicate(timeout=300)
+    assert mpirun_process.returncode != 0
+    assert stderr.count("interrupted by SIGTERM in simulate at ") == 1, stderr[-3000:]
+    status = json.loads((out / "status.json").read_text())
+    assert status["status"] == "interrupted" and 50 < status["simulated_ms"] < 10050
+    block = storage.read_block(str(out))
+    metadata = json.loads((out / "metadata.json").read_text())
+    spikes = storage.spike_table(block)
+    # the spikes of both ranks' neurons are there, up to the time reached
+    assert {name: table.size for name, table in spikes.items()} == metadata["num_neurons"]
+    times = [t for table in spikes.values() for t in table.times_ms]
+    assert times and max(times) <= status["simulated_ms"]
+    timings = json.loads((out / "timings.json").read_text())
+    assert len(timings["ranks"]) == 2 and timings["complete"] is False

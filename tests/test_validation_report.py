@@ -179,3 +179,25 @@ def test_validation_imports_no_simulator():
                           cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("state, details, named", [
+    ("interrupted", {"signal": "SIGTERM"}, "an interrupted run (stopped in simulate at 250 ms"),
+    ("failed", {"error": "RuntimeError: disk full"}, "a failed run (failed in simulate at 250 ms"),
+    ("running", {}, "a run that has not finished"),
+])
+def test_incomplete_runs_are_refused(tiny_runs, tmp_path, state, details, named):
+    from pd14_pynn import storage
+    partial = str(tmp_path / "partial")
+    shutil.copytree(tiny_runs[1], partial)
+    assert storage.read_status(partial)["status"] == "complete"
+    storage.write_status(partial, state, "simulate", 250.0, **details)
+    out = tmp_path / "report"
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "validation", "compare.py"),
+                           tiny_runs[0], partial, tiny_runs[2], "--out", str(out)],
+                          capture_output=True, text=True, cwd=str(tmp_path))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {partial!r} holds {named}")
+    assert "not a complete run" in lines[0]
+    assert not out.exists()

@@ -293,7 +293,7 @@ def main(argv=None):
                                t_start_ms=args.t_start, t_stop_ms=args.t_stop,
                                bin_size_ms=args.bin_size, n_neurons_cc=args.n_neurons_cc,
                                sample_seed=args.sample_seed, overwrite=args.overwrite)
-    except (runs.RunFolderError, storage.OutputExistsError) as err:
+    except (runs.RunFolderError, storage.OutputFolderError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print()

@@ -115,10 +115,19 @@ def _read(path, name):
 def read_run(path):
     """Read the JSON files of a run folder and check that its spikes are there.
 
-    Raises :class:`RunFolderError` naming the missing or unreadable file.
+    Raises :class:`RunFolderError` naming the missing or unreadable file, or
+    saying that the run did not complete (``status.json``: interrupted, failed,
+    or still running). Folders without ``status.json`` (written before it
+    existed) are read as before.
     """
     if not os.path.isdir(path):
         raise RunFolderError(f"run folder {path!r} does not exist")
+    status = storage.read_status(path)
+    if status is not None and status.get("status") != "complete":
+        raise RunFolderError(
+            f"{path!r} holds {storage.describe_folder(path)}, not a complete run; its partial "
+            f"spikes are not comparable: rerun it ({status.get('rerun') or 'with --overwrite'}) "
+            f"or leave it out")
     run = Run(path=path, parameters=_read(path, "parameters.json"),
               metadata=_read(path, "metadata.json"), timings=_read(path, "timings.json"))
     try:

@@ -7,6 +7,8 @@ and estimating memory for a run costs nothing and works without the simulator.
 
 import importlib
 
+import numpy as np
+
 NAMES = ("nest", "neuron", "brian2")
 
 
@@ -29,3 +31,10 @@ def require(module_name, package, simulator):
         raise BackendError(
             f"simulator {simulator!r} is not installed ({err}); install it with "
             f"'pip install {package}' or 'pip install -e \".[all]\"'") from err
+
+
+def chunk_bounds(duration_ms, dt_ms, n_chunks):
+    """Step numbers ending each of ``n_chunks`` (or fewer) equal pieces of ``duration_ms``:
+    where a backend that advances in pieces reports progress."""
+    steps = int(round(duration_ms / dt_ms))
+    return np.linspace(0, steps, min(n_chunks, steps) + 1).round().astype(int)[1:]

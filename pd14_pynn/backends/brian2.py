@@ -47,6 +47,12 @@ PACKAGE = "brian2"
 # headroom for the per-projection numpy draws during connect
 BYTES_PER_SYNAPSE = 45
 BYTES_PER_NEURON = 20_000
+# memory per recorded spike: Brian2's SpikeMonitor holds 21.0 bytes; with the collection
+# into a Neo block and writing it, the peak grew 77.4 bytes per spike
+# (run/measure_recording_memory.py, 1.3 million spikes); rounded up
+BYTES_PER_RECORDED_SPIKE = 80
+# v: the StateMonitor keeps one float64 per sample and neuron, x2 for array growth
+BYTES_PER_V_SAMPLE = 16
 
 
 def import_simulator():
@@ -182,14 +188,29 @@ def _reset_before_run_only(state):
 def run(sim, duration_ms, progress=None):
     """Advance by ``duration_ms`` in one Brian2 ``run()``; ``progress(done_ms)`` every ~5 s.
 
-    Standalone devices only queue the run here; :func:`execute` runs the program.
+    ``progress`` returning True stops the network after the current time step
+    (``Network.stop``). Returns the simulated time reached (ms).
+
+    Standalone devices only queue the run here (returning ``duration_ms``);
+    :func:`execute` runs the program, which reports progress itself.
     """
+    state = sim.simulator.state
+    if getattr(state, "pd14_standalone", None) is not None:
+        state.run(duration_ms)
+        return float(duration_ms)
+    t_start_ms = float(state.network.t / _brian2().ms)
     report = None
     if progress is not None:
         def report(elapsed, completed, start, duration):
-            if completed > 0:  # Brian2 also reports at the start
-                progress(float(completed) * duration_ms)
-    sim.simulator.state.run(duration_ms, report=report)
+            if completed > 0 and progress(float(completed) * duration_ms):
+                state.network.stop()
+    state.run(duration_ms, report=report)
+    return float(state.network.t / _brian2().ms) - t_start_ms
+
+
+def _brian2():
+    import brian2
+    return brian2
 
 
 def finish_build(sim):

@@ -18,10 +18,11 @@
 
 import math
 import os
+import warnings
 
 import numpy as np
 
-from . import BackendError, require
+from . import BackendError, chunk_bounds, require
 
 NAME = "nest"
 PACKAGE = "nest-simulator"
@@ -30,6 +31,12 @@ MAX_CONNECTIONS_PER_THREAD = 134_217_726
 # synapse with everything else included (docs/performance.md); 56 leaves a margin
 BYTES_PER_SYNAPSE = 56
 BYTES_PER_NEURON = 20_000
+# memory per recorded spike: NEST's spike_recorder holds 16.7 bytes; with the collection
+# into a Neo block and writing it, the peak grew 91.5 bytes per spike
+# (run/measure_recording_memory.py, 1.3 million spikes); rounded up
+BYTES_PER_RECORDED_SPIKE = 96
+# the multimeter keeps sender, time and V_m (24 bytes) per sample, x2 for vector growth
+BYTES_PER_V_SAMPLE = 48
 
 
 def threads_needed(n_synapses, processes=1):
@@ -55,11 +62,31 @@ def choose_threads(params, n_synapses):
 def import_simulator():
     """Import pyNN.nest (and NEST) and register the fast paths."""
     require("nest", PACKAGE, NAME)
-    sim = require("pyNN.nest", "PyNN", NAME)
-    from .. import connectors, inputs
+    sim = _import_pynn_nest()
+    from .. import connectors, inputs, populations
     connectors.register_fast_path(sim.simulator.__name__, connect_fixed_total_number)
     inputs.register_poisson_background(sim.simulator.__name__, poisson_background)
+    populations.register_fast_create(sim.simulator.__name__, create_population)
     return sim
+
+
+def _import_pynn_nest():
+    """``pyNN.nest``, without its attempt to compile PyNN's optional NEST extensions.
+
+    On import PyNN runs cmake on its extension module (not used by this model)
+    whenever ``nest-config`` is on PATH; with the PyPI wheel that fails after
+    ~0.3 s and prints a CMake error. Hiding ``nest-config`` from PyNN's lookup
+    for the import skips the attempt.
+    """
+    import pyNN.core
+    find = pyNN.core.find
+    pyNN.core.find = lambda command: "" if command == "nest-config" else find(command)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Cannot find nest-config")
+            return require("pyNN.nest", "PyNN", NAME)
+    finally:
+        pyNN.core.find = find
 
 
 def setup(sim, params, n_synapses):
@@ -72,6 +99,83 @@ def setup(sim, params, n_synapses):
             "spike_precision": "on_grid"}
 
 
+def create_population(sim, size, celltype, label, v_init_mV):
+    """A PyNN ``Population`` made with one ``nest.Create`` (parameters and V_m included).
+
+    PyNN's constructor sets the initial values one variable at a time (V_m, and
+    I_syn_ex/I_syn_in, which NEST refuses), reads ``local`` and ``global_id`` of
+    the whole population, and each ``NodeCollection.set`` reads ``local`` again:
+    ~12 calls that each touch every neuron (3.8x bare PyNEST's create time at
+    N = K = 0.2, profiled). Here: one Create, as in bare PyNEST.
+    """
+    return _native_population_class(sim)(size, celltype, label, v_init_mV)
+
+
+_POPULATION_CLASSES = {}
+
+
+def _native_population_class(sim):
+    if sim.Population not in _POPULATION_CLASSES:
+        import nest
+        from pyNN.nest.populations import _build_params
+        from pyNN.parameters import LazyArray
+        simulator = sim.simulator
+
+        class NativeID(simulator.ID):
+            # PyNN asks each ID whether it is local (a NEST call per neuron, e.g.
+            # 1 s for 15,000 neurons in Population.record); the population knows
+            @property
+            def local(self):
+                return bool(self.parent._mask_local[int(self) - int(self.parent.first_id)])
+
+        class NativePopulation(sim.Population):
+            def __init__(self, size, celltype, label, v_init_mV):
+                self._v_init_mV = np.asarray(v_init_mV, dtype=float)
+                self._creating = True
+                super().__init__(size, celltype, label=label,
+                                 initial_values={"v": self._v_init_mV})
+                self._creating = False
+
+            def _create_cells(self):
+                params = _build_params(self.celltype.native_parameters, None, size=self.size,
+                                       extra_parameters=self.celltype.extra_parameters)
+                params["V_m"] = self._v_init_mV.tolist()
+                model = self.celltype.nest_name[simulator.state.spike_precision]
+                self.node_collection = nest.Create(model, self.size, params=params)
+                # one Create of one model gives consecutive node IDs
+                first = int(self.node_collection[0].global_id)
+                if simulator.state.num_processes == 1:
+                    self._mask_local = np.ones(self.size, dtype=bool)
+                else:
+                    self._mask_local = np.array(self.node_collection.local)
+                self.all_cells = np.array([NativeID(gid) for gid in
+                                           range(first, first + self.size)], simulator.ID)
+                for gid in self.all_cells:
+                    gid.parent = self
+                    gid.node_collection = nest.NodeCollection([int(gid)])
+
+            def initialize(self, **initial_values):
+                if not self._creating:
+                    return super().initialize(**initial_values)
+                # V_m was set by Create; NEST starts I_syn at 0, PyNN's default
+                for variable in ("v", "isyn_exc", "isyn_inh"):
+                    value = initial_values.pop(variable, None)
+                    if value is None:
+                        continue
+                    lazy = LazyArray(value, shape=(self.size,), dtype=float)
+                    if variable == "v":
+                        assert np.array_equal(lazy.evaluate(), self._v_init_mV)
+                    elif np.any(lazy.evaluate() != 0):
+                        initial_values[variable] = value
+                        continue
+                    self.initial_values[variable] = lazy
+                if initial_values:
+                    super().initialize(**initial_values)
+
+        _POPULATION_CLASSES[sim.Population] = NativePopulation
+    return _POPULATION_CLASSES[sim.Population]
+
+
 def finish_build(sim):
     """Connect recorders and build NEST's presynaptic infrastructure now (``Prepare``).
 
@@ -82,6 +186,40 @@ def finish_build(sim):
     sim.run(0)  # PyNN connects its recording devices on the first run call
     nest.Prepare()
     nest.Cleanup()
+
+
+PROGRESS_CHUNKS = 10
+
+
+def run(sim, duration_ms, progress=None, n_chunks=PROGRESS_CHUNKS):
+    """Advance by ``duration_ms``: one ``Prepare``, ``nest.Run`` per progress step, one
+    ``Cleanup``; returns the simulated time reached (ms).
+
+    ``sim.run`` would call ``nest.Simulate`` per step, i.e. Prepare/Run/Cleanup
+    each time. PyNN's own bookkeeping is kept: devices are connected by
+    ``state.run(0)``, and the first run goes one ``min_delay`` further, as
+    ``pyNN.nest`` does, so that recorders have every spike up to the end.
+    ``progress(done_ms)`` returning True stops after that step.
+    """
+    import nest
+    state = sim.simulator.state
+    state.run(0)
+    extra_ms = 0.0
+    if not state.running:
+        extra_ms = state.min_delay
+        state.running = True
+    dt = state.dt
+    done_steps = 0
+    nest.Prepare()
+    try:
+        for end_steps in chunk_bounds(duration_ms, dt, n_chunks):
+            nest.Run((end_steps - done_steps) * dt + extra_ms)
+            extra_ms, done_steps = 0.0, end_steps
+            if progress is not None and progress(done_steps * dt):
+                break
+    finally:
+        nest.Cleanup()
+    return done_steps * dt
 
 
 def versions():
@@ -127,18 +265,24 @@ def _connect_native(spec, projection):
     import nest
     dt = spec.resolution_ms
     if spec.weight_mean_pA >= 0:
-        weight = nest.math.redraw(nest.random.normal(spec.weight_mean_pA, spec.weight_sd_pA),
-                                  min=0.0, max=math.inf)
+        weight = _redrawn_normal(spec.weight_mean_pA, spec.weight_sd_pA, 0.0, math.inf)
     else:
-        weight = nest.math.redraw(nest.random.normal(spec.weight_mean_pA, spec.weight_sd_pA),
-                                  min=-math.inf, max=0.0)
+        weight = _redrawn_normal(spec.weight_mean_pA, spec.weight_sd_pA, -math.inf, 0.0)
     # redraw below one step; NEST then rounds every delay to the nearest step
-    delay = nest.math.redraw(nest.random.normal(spec.delay_mean_ms, spec.delay_sd_ms),
-                             min=dt, max=math.inf)
+    delay = _redrawn_normal(spec.delay_mean_ms, spec.delay_sd_ms, dt, math.inf)
     nest.Connect(projection.pre.node_collection, projection.post.node_collection,
                  {"rule": "fixed_total_number", "N": int(spec.n_synapses),
                   "allow_autapses": True, "allow_multapses": True},
                  {"synapse_model": "static_synapse", "weight": weight, "delay": delay})
+
+
+def _redrawn_normal(mean, sd, low, high):
+    """NEST's normal parameter redrawn into [low, high]; the mean itself where sd = 0
+    (NEST's normal distribution requires sd > 0)."""
+    import nest
+    if sd == 0:
+        return float(mean)
+    return nest.math.redraw(nest.random.normal(mean, sd), min=low, max=high)
 
 
 _CONNECTED_PAIRS = set()

@@ -27,7 +27,7 @@ import sys
 
 import numpy as np
 
-from . import require
+from . import chunk_bounds, require
 
 NAME = "neuron"
 PACKAGE = "neuron"
@@ -35,6 +35,12 @@ PACKAGE = "neuron"
 # synapse (NetCon + its Python reference + index arrays); 400 leaves a margin
 BYTES_PER_SYNAPSE = 400
 BYTES_PER_NEURON = 20_000
+# memory per recorded spike: PyNN's hoc Vectors holds 8.2 bytes; with the collection
+# into a Neo block and writing it, the peak grew 124.0 bytes per spike
+# (run/measure_recording_memory.py, 1.3 million spikes); rounded up
+BYTES_PER_RECORDED_SPIKE = 128
+# v: one double per sample in an hoc Vector, x2 for vector growth
+BYTES_PER_V_SAMPLE = 16
 
 
 def import_simulator():
@@ -64,6 +70,19 @@ def setup(sim, params, n_synapses):
 
 def finish_build(sim):
     """Nothing to finalise before the first run."""
+
+
+def run(sim, duration_ms, progress=None, n_chunks=10):
+    """Advance by ``duration_ms`` in ``n_chunks`` ``sim.run`` calls (NEURON has no fixed
+    cost per call); ``progress(done_ms)`` after each, True stops. Returns ms reached."""
+    dt = sim.get_time_step()
+    done_steps = 0
+    for end_steps in chunk_bounds(duration_ms, dt, n_chunks):
+        sim.run((end_steps - done_steps) * dt)
+        done_steps = end_steps
+        if progress is not None and progress(done_steps * dt):
+            break
+    return done_steps * dt
 
 
 def versions():

@@ -15,7 +15,7 @@ import os
 import brian2 as b2
 import numpy as np
 
-from common import Clock, parse, recurrent_connections, write
+from common import Clock, counts_after, parse, recurrent_connections, save_spikes, write
 from pd14_pynn.connectivity import seed_sequence
 
 params, d, args = parse(__doc__)
@@ -128,16 +128,16 @@ if standalone:
     clock.timings["presimulate"] = marks["presimulated"] - marks["built"]
     clock.timings["simulate"] = marks["simulated"] - marks["presimulated"]
     program_peak_bytes = marks["peak_rss_kb"] * 1024
-    in_sim = np.asarray(spikes.t[:] / b2.ms) >= params["t_presim_ms"]
-    counts = np.bincount(np.asarray(spikes.i[:])[in_sim], minlength=int(sizes.sum()))
 else:
     network.run(params["t_presim_ms"] * b2.ms)
     clock.lap("presimulate")
-    n_before = np.bincount(np.asarray(spikes.i[:]), minlength=int(sizes.sum()))
     network.run(params["t_sim_ms"] * b2.ms)
     clock.lap("simulate")
-    counts = np.bincount(np.asarray(spikes.i[:]), minlength=int(sizes.sum())) - n_before
-write(args.out, clock, params, [int(counts[offsets[i]:offsets[i + 1]].sum()) for i in range(len(sizes))],
+    program_peak_bytes = 0
+senders, times = np.asarray(spikes.i[:]), np.asarray(spikes.t[:] / b2.ms)
+save_spikes(args.spikes, senders, times, offsets)
+clock.lap("save")
+write(args.out, clock, params, counts_after(senders, times, params["t_presim_ms"], offsets),
       {"num_connections": int(len(synapses)), "brian2": b2.__version__,
        "device": args.device, "threads": args.threads},
-      extra_peak_bytes=program_peak_bytes if standalone else 0)
+      extra_peak_bytes=program_peak_bytes)

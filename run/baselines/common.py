@@ -29,11 +29,14 @@ def parse(description):
     parser.add_argument("--device", choices=("runtime", "cpp_standalone"), default="runtime",
                         help="Brian2 device (brian2_native.py only; the others ignore it)")
     parser.add_argument("--out", required=True, help="JSON file of timings")
+    parser.add_argument("--spikes", help="npz file for the spikes (default: OUT with .npz)")
     args = parser.parse_args()
     params = parameters.resolve({"N_scaling": args.n_scaling, "K_scaling": args.k_scaling,
                                  "background": args.bg, "t_sim_ms": args.t_sim,
                                  "t_presim_ms": args.t_presim, "seed": args.seed,
                                  "threads": args.threads})
+    if args.spikes is None:
+        args.spikes = args.out.rsplit(".", 1)[0] + "_spikes.npz"
     return params, derive.derive(params), args
 
 
@@ -83,3 +86,28 @@ def recurrent_connections(params, d):
                                   params["resolution_ms"],
                                   seed_sequence(params["seed"], "native", t, s))
             yield (t, s, *draw_connections(spec, sizes[s], sizes[t]))
+
+
+def save_spikes(path, senders, times_ms, offsets):
+    """Write all spikes as a native user would: one array pair per population.
+
+    ``senders``: neuron number in the whole network (0-based), ``offsets``: first
+    neuron number of each population and the total. Writes ``index_<pop>`` (in
+    the population) and ``times_<pop>`` (ms) into one uncompressed npz file.
+    """
+    import numpy as np
+    senders, times_ms = np.asarray(senders), np.asarray(times_ms)
+    arrays = {}
+    for p, name in enumerate(POPULATIONS):
+        mine = (senders >= offsets[p]) & (senders < offsets[p + 1])
+        arrays[f"index_{name}"] = senders[mine] - offsets[p]
+        arrays[f"times_{name}"] = times_ms[mine]
+    np.savez(path, **arrays)
+
+
+def counts_after(senders, times_ms, t_start_ms, offsets):
+    """Spikes per population at or after ``t_start_ms``."""
+    import numpy as np
+    late = np.asarray(senders)[np.asarray(times_ms) >= t_start_ms]
+    per_neuron = np.bincount(late, minlength=int(offsets[-1]))
+    return [int(per_neuron[offsets[p]:offsets[p + 1]].sum()) for p in range(len(offsets) - 1)]

@@ -11,7 +11,7 @@ import math
 import nest
 import numpy as np
 
-from common import Clock, parse, write
+from common import Clock, counts_after, parse, save_spikes, write
 
 params, d, args = parse(__doc__)
 clock = Clock()
@@ -63,8 +63,19 @@ clock.lap("connect")
 
 nest.Simulate(params["t_presim_ms"])
 clock.lap("presimulate")
-recorders.n_events = 0
 nest.Simulate(params["t_sim_ms"])
 clock.lap("simulate")
-write(args.out, clock, params, [int(r.n_events) for r in recorders],
+# every spike, presimulation included (as pd14-pynn keeps them), one array pair
+# per population in one file
+offsets = np.concatenate([[0], np.cumsum([len(pop) for pop in populations])])
+first_ids = np.array([pop[0].global_id for pop in populations])
+senders, times = [], []
+for i, recorder in enumerate(recorders):
+    events = recorder.get("events")
+    senders.append(np.asarray(events["senders"]) - first_ids[i] + offsets[i])
+    times.append(np.asarray(events["times"]))
+senders, times = np.concatenate(senders), np.concatenate(times)
+save_spikes(args.spikes, senders, times, offsets)
+clock.lap("save")
+write(args.out, clock, params, counts_after(senders, times, params["t_presim_ms"], offsets),
       {"num_connections": nest.num_connections, "nest": nest.__version__})

@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-from common import Clock, parse, recurrent_connections, write
+from common import Clock, counts_after, parse, recurrent_connections, save_spikes, write
 
 params, d, args = parse(__doc__)
 clock = Clock()
@@ -89,7 +89,9 @@ pc.psolve(params["t_presim_ms"])
 clock.lap("presimulate")
 pc.psolve(params["t_presim_ms"] + params["t_sim_ms"])
 clock.lap("simulate")
-ids = np.asarray(spike_ids.as_numpy(), dtype=int)[np.asarray(spike_times.as_numpy()) >= params["t_presim_ms"]]
-counts = np.bincount(ids, minlength=int(offsets[-1]))
-write(args.out, clock, params, [int(counts[offsets[p]:offsets[p + 1]].sum()) for p in range(len(sizes))],
+senders = np.asarray(spike_ids.as_numpy(), dtype=int)
+times = np.asarray(spike_times.as_numpy())
+save_spikes(args.spikes, senders, times, offsets)
+clock.lap("save")
+write(args.out, clock, params, counts_after(senders, times, params["t_presim_ms"], offsets),
       {"num_connections": len(netcons)})
