@@ -29,11 +29,8 @@ usual (``get_data``).
 
 import atexit
 import fcntl
-import hashlib
-import json
 import os
 import shutil
-import sys
 import time
 
 import numpy as np
@@ -77,7 +74,7 @@ class Session:
         self.project_dir = project_dir
         self.threads = threads
         self.run_args = []
-        self.runs = []           # (label, duration_ms) in queued order
+        self.runs = []           # durations (ms) of the queued phases, in order
         self.built_marked = False
         self.executed = False
         self.private = False     # a per-process copy (the shared one was locked)
@@ -132,7 +129,6 @@ class Session:
         for name in ("_synaptic_pre", "_synaptic_post"):
             array = device.get_array_name(synapses.variables[name], access_data=False)
             device.insert_code("main", f"{array}.reserve({array}.size() + {int(n_new)});")
-
 
     def mark(self, label):
         """Append ``label <monotonic seconds>`` to the marks file when main() gets here."""
