@@ -394,6 +394,10 @@ CXXFLAGS += -include {PCH_HEADER}
 {PCH_HEADER}.gch: {PCH_HEADER} objects.h synapses_classes.h brianlib/common_math.h makefile
 	$(CXX) $(PCH_FLAGS) -x c++-header {PCH_HEADER} -o {PCH_HEADER}.gch
 $(OBJS): {PCH_HEADER}.gch
+# Brian2's rule rescans every source when one changed (main.cpp changes with the
+# seed): scan only the changed sources and add their lines
+make.deps: $(SRCS) $(H_SRCS)
+	$(if $(filter %.cpp,$?),$(CXX) $(CXXFLAGS) -MM $(filter %.cpp,$?) >> make.deps,touch make.deps)
 """
     for name, text in ((PCH_HEADER, header), (PCH_MAKEFILE, makefile)):
         path = os.path.join(project_dir, name)
