@@ -119,16 +119,20 @@ class Number:
 
 
 class Choice:
-    """One of a few allowed strings."""
+    """One of a few allowed strings (or None where ``optional``: chosen automatically)."""
 
-    def __init__(self, *options):
+    def __init__(self, *options, optional=False):
         self.options = options
+        self.optional = optional
 
     def describe(self):
-        return "one of " + ", ".join(repr(option) for option in self.options)
+        text = "one of " + ", ".join(repr(option) for option in self.options)
+        return text + " (or null: automatic)" if self.optional else text
 
     def problem(self, name, value):
         if isinstance(value, str) and value in self.options:
+            return None
+        if value is None and self.optional:
             return None
         return f"{name} = {short_repr(value)} is not allowed: it must be {self.describe()}"
 

@@ -104,6 +104,8 @@ def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None,
     parallel.check_launch(simulator)
     if simulator == "nest":
         backend.choose_threads(params, model_size(params, model)[0])
+    if hasattr(backend, "check"):
+        backend.check(params)
     limit = memory_limit or total_memory()
     # under MPI each rank holds its share; ranks may sit on several machines, so
     # only a share larger than this machine is sure to fail
@@ -438,10 +440,16 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
         record.simulated_ms += reached
         if stop.stopped:
             break
+    if hasattr(backend, "execute") and not stop.stopped:
+        # deferred execution (Brian2 standalone): the runs above were only queued;
+        # compile the program and run it now (its phase times replace the above)
+        timings.update(backend.execute(sim, verbose=verbose and root))
     if "simulate" in timings and record.simulated_ms > t_presim:
         timings["rtf"] = timings["simulate"] / ((record.simulated_ms - t_presim) * 1e-3)
-    # before collecting data: comparable with native baselines, which keep no copies
-    timings["peak_rss_after_simulate_bytes"] = peak_rss_bytes()
+    # before collecting data: comparable with native baselines, which keep no copies;
+    # Brian2 standalone: Python and the program it waits for, added (an upper bound)
+    timings["peak_rss_after_simulate_bytes"] = peak_rss_bytes() + \
+        timings.get("peak_rss_program_bytes", 0)
 
     record.enter("save")
     t0 = time.perf_counter()
@@ -492,8 +500,8 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
     return {"rates": summary, "timings": timings, "out_dir": out_dir}
 
 
-PHASES = ("startup", "import", "setup", "create", "connect", "save_connectivity", "presimulate",
-          "simulate", "save", "report")
+PHASES = ("startup", "import", "setup", "create", "connect", "save_connectivity", "compile",
+          "presimulate", "simulate", "save", "report")
 
 
 def _by_area(summary):
@@ -551,7 +559,9 @@ def print_summary(summary, timings, background_fractions=None):
     print("\n" + "  ".join(f"{p} {timings[p]:.1f} s" for p in (*PHASES, "other")
                            if p in timings)
           + f"  = total {timings['total']:.1f} s  (RTF {timings['rtf']:.2f}, "
-          f"peak RSS {timings['peak_rss_bytes'] / 1e9:.2f} GB)")
+          f"peak RSS {timings['peak_rss_bytes'] / 1e9:.2f} GB"
+          + (f" + program {timings['peak_rss_program_bytes'] / 1e9:.2f} GB"
+             if "peak_rss_program_bytes" in timings else "") + ")")
     for rank, row in enumerate(timings.get("ranks", ())):
         print(f"  rank {rank}: connect {row['connect']:.1f} s  simulate {row['simulate']:.1f} s  "
               f"peak RSS {row['peak_rss_bytes'] / 1e9:.2f} GB")

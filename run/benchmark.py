@@ -39,6 +39,8 @@ def run_pd14(simulator, scale, args, workdir):
            "--seed", str(args.seed), "--out", out, "--overwrite"]
     if simulator == "nest":
         cmd += ["--threads", str(args.threads)]
+    if simulator == "brian2":
+        cmd += ["--brian2-device", args.device, "--threads", str(args.threads)]
     whole = _run(cmd)
     with open(os.path.join(out, "timings.json")) as handle:
         timings = json.load(handle)
@@ -62,6 +64,8 @@ def run_native(simulator, scale, args, workdir):
            "--n-scaling", str(scale), "--k-scaling", str(scale), "--bg", args.bg,
            "--t-sim", str(args.t_sim), "--t-presim", str(args.t_presim),
            "--seed", str(args.seed), "--threads", str(args.threads), "--out", out]
+    if simulator == "brian2":
+        cmd += ["--device", args.device]
     whole = _run(cmd)
     with open(out) as handle:
         result = json.load(handle)
@@ -94,7 +98,8 @@ def median_row(runs):
 
 def markdown(results, args):
     lines = [f"Machine: {platform.node()}, {os.cpu_count()} cores, {platform.processor() or platform.machine()}; "
-             f"threads {args.threads}; background {args.bg}; T = {args.t_sim:g} ms after "
+             f"threads {args.threads}; Brian2 device {args.device}; background {args.bg}; "
+             f"T = {args.t_sim:g} ms after "
              f"{args.t_presim:g} ms presimulation; medians of {args.repetitions} repetition(s).", "",
              "| simulator | scale | neurons | synapses | impl. | create (s) | connect (s) | build (s) "
              "| presim (s) | sim (s) | RTF | save (s) | peak RSS sim (GB) | **whole (s)** "
@@ -124,7 +129,10 @@ def main(argv=None):
     parser.add_argument("--t-presim", type=float, default=500.0)
     parser.add_argument("--seed", type=int, default=55)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                        help="NEST threads, the same for both (default: cores)")
+                        help="NEST threads, Brian2 cpp_standalone OpenMP threads; the same for "
+                             "both (default: cores)")
+    parser.add_argument("--device", choices=("runtime", "cpp_standalone"), default="runtime",
+                        help="Brian2 device of both implementations (default runtime)")
     parser.add_argument("--repetitions", type=int, default=1)
     parser.add_argument("--warmup", action="store_true",
                         help="run each implementation once first, untimed (Brian2 compiles "

@@ -31,6 +31,7 @@ _OPTIONS = {
     "seed": "seed", "threads": "threads", "record_v": "record_v",
     "connectivity_rng": "connectivity_rng",
     "thalamic_synapse_scaling": "thalamic_synapse_scaling",
+    "brian2_device": "brian2_device",
 }
 
 
@@ -61,7 +62,12 @@ def build_parser():
     parser.add_argument("--seed", type=int, help="master seed of every random draw (default 55)")
     parser.add_argument("--threads", type=int,
                         help="NEST threads per process (default: the cores this process may use, "
-                             "at least what NEST's connection limit needs for ranks x threads)")
+                             "at least what NEST's connection limit needs for ranks x threads); "
+                             "Brian2 cpp_standalone: OpenMP threads (default 1)")
+    parser.add_argument("--brian2-device", choices=("runtime", "cpp_standalone", "cuda_standalone"),
+                        help="Brian2 only: 'cpp_standalone' (default where a C++ compiler is "
+                             "found: one compiled program, OpenMP), 'cuda_standalone' (NVIDIA GPU, "
+                             "Brian2CUDA) or 'runtime' (Python in the loop, Cython code)")
     parser.add_argument("--connectivity-rng", choices=("native", "numpy"),
                         help="who draws the connections: 'native' (default; NEST uses its own RNG) "
                              "or 'numpy' (the same network on every simulator for a seed)")

@@ -18,6 +18,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # networks in seconds. Subprocesses inherit this. Test the compiled path with
 # PD14_BRIAN2_CODEGEN=cython python -m pytest
 os.environ.setdefault("PD14_BRIAN2_CODEGEN", "numpy")
+# the compiled standalone device (default where a compiler exists) is tested by
+# tests/test_brian2_standalone.py (marker "standalone"); everything else runs on runtime
+os.environ.setdefault("PD14_BRIAN2_DEVICE", "runtime")
 SIMULATORS = ("nest", "neuron", "brian2")
 
 

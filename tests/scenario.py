@@ -2,8 +2,8 @@
 
 Run as a separate process per simulator (simulators do not share a process
 well): ``python tests/scenario.py SIMULATOR SEED OUT.npz [--generic] [--numpy-rng]
-[--scale S] [--connectivity SONATA_PATH]``. Writes per-projection counts, all connections of a few
-projections, spikes.
+[--scale S] [--connectivity SONATA_PATH] [--brian2-device D]``. Writes per-projection
+counts, all connections of a few projections (and Brian2's multapse numbers), spikes.
 """
 
 import argparse
@@ -20,17 +20,20 @@ T_SIM_MS = 400.0
 DUMPED = (("L23E", "L23E"), ("L23E", "L23I"), ("L23E", "L4E"), ("L4I", "L4I"))
 
 
-def main(simulator, seed, out, fast=True, rng="native", scale=SCALE, connectivity=None):
+def main(simulator, seed, out, fast=True, rng="native", scale=SCALE, connectivity=None,
+         brian2_device=None):
     backend = backends.get(simulator)
     sim = backend.import_simulator()
     params = parameters.resolve({"N_scaling": scale, "K_scaling": scale, "seed": seed,
                                  "t_presim_ms": 0.0, "t_sim_ms": T_SIM_MS, "threads": 1,
-                                 "connectivity_rng": rng})
+                                 "connectivity_rng": rng, "brian2_device": brian2_device})
     n_syn = int(derive.derive(params)["num_synapses"].sum())
     backend.setup(sim, params, n_syn)
     network = sonata.NetworkFile(connectivity) if connectivity else None
     circuit = Microcircuit(sim, params, fast=fast, verbose=False, connectivity=network).build()
     sim.run(T_SIM_MS)
+    if hasattr(backend, "execute"):  # Brian2 standalone: the run above was queued
+        backend.execute(sim, verbose=False)
     result = {
         "sizes": np.array([circuit.populations[n].size for n in POPULATIONS]),
         "counts": np.array([[len(circuit.projections[(t, s)]) if (t, s) in circuit.projections
@@ -40,6 +43,9 @@ def main(simulator, seed, out, fast=True, rng="native", scale=SCALE, connectivit
         conns = np.array(circuit.projections[(target, source)].get(
             ["weight", "delay"], format="list", with_address=True), dtype=float)
         result[f"conn_{target}_{source}"] = conns  # pre, post, weight (nA), delay (ms)
+        if simulator == "brian2":
+            synapses = circuit.projections[(target, source)]._brian2_synapses[0][0]
+            result[f"multapse_{target}_{source}"] = np.asarray(synapses.synapse_number[:])
     for name in POPULATIONS:
         trains = circuit.populations[name].get_data("spikes").segments[0].spiketrains
         trains = sorted(trains, key=lambda st: st.annotations["source_index"])
@@ -59,7 +65,8 @@ if __name__ == "__main__":
     parser.add_argument("--numpy-rng", action="store_true")
     parser.add_argument("--scale", type=float, default=SCALE)
     parser.add_argument("--connectivity")
+    parser.add_argument("--brian2-device")
     args = parser.parse_args()
     main(args.simulator, args.seed, args.out, fast=not args.generic,
          rng="numpy" if args.numpy_rng else "native", scale=args.scale,
-         connectivity=args.connectivity)
+         connectivity=args.connectivity, brian2_device=args.brian2_device)

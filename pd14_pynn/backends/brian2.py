@@ -9,9 +9,16 @@
   per time step) instead of one PyNN spike source per neuron. Its spikes have
   no transmission delay; for stationary independent Poisson input a constant
   delay changes nothing in distribution.
-* Code generation: the Cython target (compiled once per network, cached by
-  Brian2); ``PD14_BRIAN2_CODEGEN=numpy`` selects the numpy target (no compilation;
-  used by the tests for tiny networks).
+* Device (parameter ``brian2_device``, CLI ``--brian2-device``): ``cpp_standalone``
+  (default where a C++ compiler and ``make`` are found) makes the whole network
+  one compiled C++ program with OpenMP threads (``threads``), see
+  :mod:`pd14_pynn.backends.brian2_standalone`; ``cuda_standalone`` the same on an
+  NVIDIA GPU through Brian2CUDA; ``runtime`` (default without a compiler) keeps
+  Python in the loop. ``PD14_BRIAN2_DEVICE`` sets the default (the tests use
+  ``runtime``).
+* Code generation of the runtime device: the Cython target (compiled once per
+  network, cached by Brian2); ``PD14_BRIAN2_CODEGEN=numpy`` selects the numpy
+  target (no compilation; used by the tests for tiny networks).
 * Random numbers of the simulation (Poisson input) come from ``brian2.seed``.
 * Running: :func:`run` makes one Brian2 ``run()`` call per phase with a progress
   callback, because every call prepares all ~160 code objects anew (0.5 s per
@@ -21,12 +28,18 @@
   them; ``sim.reset()`` after a run is therefore refused with an error.
 """
 
+import importlib.util
 import os
+import shutil
+import sysconfig
 import types
 
 import numpy as np
 
 from . import BackendError, require
+from . import brian2_standalone as standalone
+
+DEVICES = ("runtime", "cpp_standalone", "cuda_standalone")
 
 NAME = "brian2"
 PACKAGE = "brian2"
@@ -52,10 +65,86 @@ def import_simulator():
     return sim
 
 
+def cxx_compiler():
+    """Path of the C++ compiler Brian2's standalone build would use, or None."""
+    name = os.environ.get("CXX") or (sysconfig.get_config_var("CXX") or "c++").split()[0]
+    return shutil.which(name) or shutil.which("g++") or shutil.which("c++")
+
+
+def choose_device(params):
+    """The Brian2 device of a run: the parameter, else $PD14_BRIAN2_DEVICE, else
+    ``cpp_standalone`` where a C++ compiler and make are found, else ``runtime``."""
+    device = params.get("brian2_device") or os.environ.get("PD14_BRIAN2_DEVICE")
+    if device is None:
+        return "cpp_standalone" if cxx_compiler() and shutil.which("make") else "runtime"
+    if device not in DEVICES:
+        raise BackendError(f"unknown Brian2 device {device!r}; choose one of {', '.join(DEVICES)}")
+    return device
+
+
+def choose_threads(params):
+    """OpenMP threads of ``cpp_standalone``: the parameter, else 1.
+
+    One thread by default: each of the ~200 code objects is one OpenMP parallel
+    region per time step, and its barrier costs more than the work at small
+    scale (measured at N = K = 0.02 on a busy 2-core machine: RTF 2.6 with 1
+    thread, 182 with 2). Ask for more with ``--threads`` on large networks and
+    a machine of your own.
+    """
+    if params["threads"] is not None:
+        return int(params["threads"])
+    return 1
+
+
+def check(params):
+    """Refuse a device that cannot work here, before anything is built."""
+    device = choose_device(params)
+    if device == "cpp_standalone" and not (cxx_compiler() and shutil.which("make")):
+        raise BackendError("--brian2-device cpp_standalone needs a C++ compiler and make "
+                           "(e.g. 'apt-get install g++ make'); or use --brian2-device runtime")
+    if device == "cuda_standalone":
+        if importlib.util.find_spec("brian2cuda") is None:
+            raise BackendError("--brian2-device cuda_standalone needs Brian2CUDA "
+                               "('pip install brian2cuda', which pins its own Brian2 version; "
+                               "see README 'Choosing a simulator')")
+        nvcc = shutil.which("nvcc") or any(
+            os.path.exists(os.path.join(os.environ.get(v, ""), "bin", "nvcc"))
+            for v in ("CUDA_PATH", "CUDA_HOME") if os.environ.get(v))
+        if not nvcc or not shutil.which("nvidia-smi"):
+            raise BackendError("--brian2-device cuda_standalone needs the CUDA toolkit (nvcc) "
+                               "and an NVIDIA GPU (nvidia-smi); none found on this machine. "
+                               "Use --brian2-device cpp_standalone")
+    return device
+
+
 def setup(sim, params, n_synapses):
-    """Call ``sim.setup`` and seed Brian2; returns the settings used."""
+    """Select the device, call ``sim.setup`` and seed Brian2; returns the settings used."""
     import brian2
+    device = check(params)
+    session = None
+    if device in standalone.STANDALONE_DEVICES:
+        threads = choose_threads(params) if device == "cpp_standalone" else 0
+        session = standalone.activate(device, params, threads)
+    else:
+        brian2.set_device("runtime")
     sim.setup(timestep=params["resolution_ms"], min_delay=params["resolution_ms"])
+    state = sim.simulator.state
+    state.pd14_standalone = session
+    if session is not None:
+        # PyNN adds a Python network operation for current sources (which this model
+        # does not use); standalone programs cannot call Python
+        state.pd14_removed = [obj for obj in state.network.objects
+                              if isinstance(obj, brian2.NetworkOperation)]
+        state.network.remove(*state.pd14_removed)
+        # PyNN's own Clock is named "clock", which Brian2CUDA's generated code
+        # confuses with C's clock() and where it expects Brian2's defaultclock:
+        # every object made from now on uses the defaultclock instead
+        brian2.defaultclock.dt = params["resolution_ms"] * brian2.ms
+        state.network.clock = brian2.defaultclock
+        brian2.seed(int(params["seed"]))
+        state.run = types.MethodType(_queue_run, state)
+        state.reset = types.MethodType(_reset_before_run_only, state)
+        return {**standalone.describe(session), "brian2_seed": int(params["seed"])}
     # compiled per-step code: the numpy target spends Python time per object and
     # step, several times slower for this model; but Cython compiles every code
     # object of a new network (~10 min on 2 cores, then cached), so tiny test
@@ -65,10 +154,15 @@ def setup(sim, params, n_synapses):
         raise BackendError(f"PD14_BRIAN2_CODEGEN must be 'cython' or 'numpy', got {target!r}")
     brian2.prefs.codegen.target = target
     brian2.seed(int(params["seed"]))
-    state = sim.simulator.state
     state.run = types.MethodType(_run_without_store, state)
     state.reset = types.MethodType(_reset_before_run_only, state)
-    return {"codegen_target": brian2.prefs.codegen.target, "brian2_seed": int(params["seed"])}
+    return {"brian2_device": "runtime", "codegen_target": brian2.prefs.codegen.target,
+            "brian2_seed": int(params["seed"])}
+
+
+def _queue_run(state, simtime_ms, report=None, report_period_s=5.0):
+    """Standalone ``State.run``: queue the run; the program reports progress itself."""
+    standalone.queue_run(state.pd14_standalone, state, simtime_ms)
 
 
 def _run_without_store(state, simtime_ms, report=None, report_period_s=5.0):
@@ -96,8 +190,14 @@ def run(sim, duration_ms, progress=None):
 
     ``progress`` returning True stops the network after the current time step
     (``Network.stop``). Returns the simulated time reached (ms).
+
+    Standalone devices only queue the run here (returning ``duration_ms``);
+    :func:`execute` runs the program, which reports progress itself.
     """
     state = sim.simulator.state
+    if getattr(state, "pd14_standalone", None) is not None:
+        state.run(duration_ms)
+        return float(duration_ms)
     t_start_ms = float(state.network.t / _brian2().ms)
     report = None
     if progress is not None:
@@ -117,9 +217,26 @@ def finish_build(sim):
     """Nothing to finalise before the first run."""
 
 
+def execute(sim, verbose=True):
+    """Standalone devices: compile and run the queued program; returns its phase timings.
+
+    ``compile`` (code generation + make), ``presimulate``/``simulate`` (inside the
+    program), ``connect_in_program`` (synapse creation there), ``save_in_program``
+    (writing the results), ``peak_rss_program_bytes``. Runtime: nothing to do, {}.
+    """
+    session = getattr(sim.simulator.state, "pd14_standalone", None)
+    if session is None:
+        return {}
+    return standalone.execute(session, sim.simulator.state, verbose=verbose)
+
+
 def versions():
     import brian2
-    return {"brian2": brian2.__version__}
+    found = {"brian2": brian2.__version__}
+    if importlib.util.find_spec("brian2cuda") is not None:
+        from importlib.metadata import version
+        found["brian2cuda"] = version("brian2cuda")
+    return found
 
 
 def connect_fixed_total_number(connector, projection):
@@ -131,6 +248,11 @@ def connect_fixed_total_number(connector, projection):
     # Brian2 computes by sorting complex-valued (pre, post) pairs of the whole
     # object: 60 % of the connect time (profiled). The same numbers, from one
     # integer sort of the new synapses:
+    session = getattr(projection._simulator.state, "pd14_standalone", None)
+    if session is not None:
+        # the program grows the (i, j) vectors by push_back: reserving the final
+        # size saves up to 8 bytes per synapse of over-allocation (full scale: GBs)
+        session.reserve(synapses, len(sources))
     index_name = synapses.multisynaptic_index
     synapses.multisynaptic_index = None
     try:
@@ -138,10 +260,23 @@ def connect_fixed_total_number(connector, projection):
     finally:
         synapses.multisynaptic_index = index_name
     created = slice(first, len(synapses))
+    if index_name is not None and first:
+        raise RuntimeError(f"{projection.label}: the Brian2 fast path connects each "
+                           "Synapses object once")
+    if session is not None:
+        # standalone: values cannot be read or indexed before the program runs;
+        # the program reads them from files into the new synapses (all of them)
+        values = {"weight": weights_pA * 1e-12, "delay": delays_ms * 1e-3}  # SI: A, s
+        if index_name is not None:
+            values[index_name] = multapse_numbers(sources, targets, projection.post.size)
+        for name, array in values.items():
+            if session.device == "cpp_standalone":
+                session.set_from_file(synapses, name, array)
+            else:  # Brian2CUDA: as Brian2 static arrays (copied to the GPU at start)
+                getattr(synapses, name + ("_" if name != index_name else ""))[:] = array
+        projection._n_connections += len(sources)
+        return
     if index_name is not None:
-        if first:
-            raise RuntimeError(f"{projection.label}: the Brian2 fast path connects each "
-                               "Synapses object once")
         synapses.variables[index_name].get_value()[created] = multapse_numbers(
             sources, targets, projection.post.size)
     # Synapses keep creation order for array connects; check it, since a silent

@@ -4,6 +4,10 @@ Written from the model description: one NeuronGroup of LIF neurons with
 exponential synaptic currents (population subgroups), one Synapses object for
 all recurrent connections (sources, targets, weights and delays drawn with numpy,
 as pd14_pynn does), PoissonInput per population (or DC), Cython code generation.
+``--device cpp_standalone``: the same model as one compiled C++ program (Brian2's
+standalone mode; ``--threads`` OpenMP threads, 1 = serial code), project folder
+under ``$PD14_BRIAN2_CACHE`` (default ``~/.cache/pd14_pynn/brian2_standalone``);
+phase times from marks the program writes.
 """
 
 import os
@@ -16,6 +20,32 @@ from pd14_pynn.connectivity import seed_sequence
 
 params, d, args = parse(__doc__)
 clock = Clock()
+standalone = args.device == "cpp_standalone"
+if standalone:
+    from pd14_pynn.backends.brian2_standalone import cache_root
+    project = os.path.join(cache_root(), f"native_N{args.n_scaling:g}-K{args.k_scaling:g}_"
+                                         f"{args.bg}_t{args.threads}")
+    b2.set_device("cpp_standalone", build_on_run=False, directory=project)
+    b2.prefs.devices.cpp_standalone.openmp_threads = args.threads if args.threads > 1 else 0
+    b2.prefs.devices.cpp_standalone.make_cmd_unix = "nice -n 10 make"
+    b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
+    b2.get_device().headers.extend(["<fstream>", "<cstdlib>", "<string>"])
+    # the program's own peak RSS (VmHWM), written at its end
+    b2.get_device().insert_code("before_end", (
+        "{ std::ifstream st(\"/proc/self/status\"); std::string line; while (std::getline(st, "
+        "line)) if (line.rfind(\"VmHWM:\", 0) == 0) { std::ofstream f((brian::results_dir + "
+        "\"marks.txt\").c_str(), std::ios::app); f << \"peak_rss_kb \" << "
+        "std::atol(line.c_str() + 6) << std::endl; } }"))
+
+
+def mark(label):
+    """Standalone: the program appends '<label> <monotonic s>' to marks.txt here."""
+    b2.get_device().insert_code("main", (
+        "{ struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts); std::ofstream f("
+        "(brian::results_dir + \"marks.txt\").c_str(), std::ios::app); f << \"" + label +
+        " \" << std::fixed << (ts.tv_sec + 1e-9 * ts.tv_nsec) << std::endl; }"))
+
+
 # the same code generation as pd14_pynn's Brian2 backend (PD14_BRIAN2_CODEGEN)
 b2.prefs.codegen.target = os.environ.get("PD14_BRIAN2_CODEGEN", "cython")
 b2.defaultclock.dt = params["resolution_ms"] * b2.ms
@@ -81,12 +111,33 @@ if params["background"] == "poisson":
                                     weight=f"{float(d['psc_ext_pA']) * 1e-12}*amp"))
 clock.lap("connect")
 
-network.run(params["t_presim_ms"] * b2.ms)
-clock.lap("presimulate")
-network.run(params["t_sim_ms"] * b2.ms)
-clock.lap("simulate")
+if standalone:
+    # queue both runs, compile, run the program; phase times from its marks
+    mark("built")
+    network.run(params["t_presim_ms"] * b2.ms)
+    mark("presimulated")
+    network.run(params["t_sim_ms"] * b2.ms)
+    mark("simulated")
+    device = b2.get_device()
+    device.build(directory=project, compile=True, run=False)
+    clock.lap("compile")
+    device.run(directory=project)
+    clock.lap("program")
+    with open(os.path.join(device.results_dir, "marks.txt")) as handle:
+        marks = {label: float(value) for label, value in (line.split() for line in handle)}
+    clock.timings["presimulate"] = marks["presimulated"] - marks["built"]
+    clock.timings["simulate"] = marks["simulated"] - marks["presimulated"]
+    program_peak_bytes = marks["peak_rss_kb"] * 1024
+else:
+    network.run(params["t_presim_ms"] * b2.ms)
+    clock.lap("presimulate")
+    network.run(params["t_sim_ms"] * b2.ms)
+    clock.lap("simulate")
+    program_peak_bytes = 0
 senders, times = np.asarray(spikes.i[:]), np.asarray(spikes.t[:] / b2.ms)
 save_spikes(args.spikes, senders, times, offsets)
 clock.lap("save")
 write(args.out, clock, params, counts_after(senders, times, params["t_presim_ms"], offsets),
-      {"num_connections": int(len(synapses)), "brian2": b2.__version__})
+      {"num_connections": int(len(synapses)), "brian2": b2.__version__,
+       "device": args.device, "threads": args.threads},
+      extra_peak_bytes=program_peak_bytes)

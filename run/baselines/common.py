@@ -26,6 +26,8 @@ def parse(description):
     parser.add_argument("--t-presim", type=float, default=500.0)
     parser.add_argument("--seed", type=int, default=55)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", choices=("runtime", "cpp_standalone"), default="runtime",
+                        help="Brian2 device (brian2_native.py only; the others ignore it)")
     parser.add_argument("--out", required=True, help="JSON file of timings")
     parser.add_argument("--spikes", help="npz file for the spikes (default: OUT with .npz)")
     args = parser.parse_args()
@@ -51,12 +53,16 @@ class Clock:
         self._t0 = now
 
 
-def write(path, clock, params, n_spikes_per_population, extra=None):
-    """Write timings, RTF, peak RSS and mean rates (1/s) of a baseline run."""
+def write(path, clock, params, n_spikes_per_population, extra=None, extra_peak_bytes=0):
+    """Write timings, RTF, peak RSS and mean rates (1/s) of a baseline run.
+
+    ``extra_peak_bytes``: the peak of a program this process waited for (Brian2
+    standalone), added to the process's own peak."""
     sizes = derive.derive(params)["num_neurons"]
     result = dict(clock.timings)
     result["rtf"] = result["simulate"] / (params["t_sim_ms"] * 1e-3)
-    result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 + \
+        extra_peak_bytes
     result["rates_hz"] = [n / size / (params["t_sim_ms"] * 1e-3)
                           for n, size in zip(n_spikes_per_population, sizes)]
     result.update(extra or {})

@@ -1,0 +1,170 @@
+"""Brian2's standalone devices: device choice, refusals, and (marker ``standalone``,
+opt in with ``-m standalone``: each compiles a C++ program, minutes on 2 cores) the
+compiled network against the runtime one, connection by connection."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from pd14_pynn import parameters
+from pd14_pynn.backends import BackendError
+from pd14_pynn.backends import brian2 as brian2_backend
+from pd14_pynn.backends import brian2_standalone
+from pd14_pynn.backends.brian2 import multapse_numbers
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SCALE = 0.02
+
+
+def test_device_parameter_and_environment(monkeypatch):
+    monkeypatch.delenv("PD14_BRIAN2_DEVICE", raising=False)
+    p = parameters.resolve({"brian2_device": "runtime"})
+    assert brian2_backend.choose_device(p) == "runtime"
+    monkeypatch.setenv("PD14_BRIAN2_DEVICE", "cpp_standalone")
+    assert brian2_backend.choose_device(parameters.resolve({})) == "cpp_standalone"
+    # the parameter wins over the environment
+    assert brian2_backend.choose_device(p) == "runtime"
+    monkeypatch.delenv("PD14_BRIAN2_DEVICE")
+    expected = "cpp_standalone" if brian2_backend.cxx_compiler() else "runtime"
+    assert brian2_backend.choose_device(parameters.resolve({})) == expected
+    with pytest.raises(parameters.ParameterError, match="brian2_device = .gpu. is not allowed"):
+        parameters.resolve({"brian2_device": "gpu"})
+
+
+def test_threads_default_one_and_parameter():
+    assert brian2_backend.choose_threads(parameters.resolve({})) == 1
+    assert brian2_backend.choose_threads(parameters.resolve({"threads": 3})) == 3
+
+
+def test_project_folder_shared_by_seeds_and_durations_not_by_networks():
+    base = parameters.resolve({"N_scaling": 0.1, "K_scaling": 0.1})
+    name = brian2_standalone.project_name("cpp_standalone", base, 1)
+    assert name.startswith("cpp_standalone_N0.1-K0.1_poisson_t1_")
+    same = parameters.resolve({"N_scaling": 0.1, "K_scaling": 0.1, "seed": 7, "t_sim_ms": 50.0,
+                               "t_presim_ms": 10.0})
+    assert brian2_standalone.project_name("cpp_standalone", same, 1) == name
+    assert brian2_standalone.project_name("cpp_standalone", base, 2) != name
+    other = parameters.resolve({"N_scaling": 0.2, "K_scaling": 0.1})
+    assert brian2_standalone.project_name("cpp_standalone", other, 1) != name
+
+
+def test_cuda_without_cuda_is_refused_before_anything_is_built(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "run", "main.py"), "brian2",
+                           "--brian2-device", "cuda_standalone", "--n-scaling", "0.02",
+                           "--k-scaling", "0.02", "--out", str(out)],
+                          capture_output=True, text=True, cwd=str(tmp_path),
+                          env={**os.environ, "PYTHONPATH": ROOT})
+    if brian2_backend.importlib.util.find_spec("brian2cuda") is not None \
+            and brian2_backend.shutil.which("nvcc"):
+        pytest.fail("this test expects a machine without CUDA; use tests for the GPU there")
+    assert proc.returncode == 2
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "cuda_standalone needs" in errors[0], proc.stderr
+    assert not out.exists()
+
+
+def test_report_code_names_both_phases():
+    code = brian2_standalone.report_code([500.0, 1000.0])
+    assert '"presimulate"' in code and '"simulate"' in code and "500.0" in code
+
+
+# --- compiled runs (opt in: -m standalone) ---------------------------------
+
+@pytest.fixture(scope="module")
+def standalone_cache(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("brian2_standalone_cache"))
+
+
+def _scenario(tmp_path, device, cache):
+    out = tmp_path / f"{device}.npz"
+    env = {**os.environ, "PYTHONPATH": ROOT, "PD14_BRIAN2_CACHE": cache}
+    proc = subprocess.run([sys.executable, os.path.join(HERE, "scenario.py"), "brian2", "55",
+                           str(out), "--scale", str(SCALE), "--brian2-device", device],
+                          capture_output=True, text=True, cwd=str(tmp_path), env=env)
+    assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return dict(np.load(out))
+
+
+@pytest.mark.standalone
+def test_standalone_network_is_the_runtime_network(tmp_path, standalone_cache):
+    runtime = _scenario(tmp_path, "runtime", standalone_cache)
+    compiled = _scenario(tmp_path, "cpp_standalone", standalone_cache)
+    np.testing.assert_array_equal(compiled["counts"], runtime["counts"])
+    dumped = [key for key in runtime if key.startswith("conn_")]
+    assert len(dumped) == 4
+    for key in dumped:
+        # pre, post, weight (nA), delay (ms) of every synapse, in creation order
+        np.testing.assert_array_equal(compiled[key], runtime[key], err_msg=key)
+        multapse = key.replace("conn_", "multapse_")
+        pre, post = compiled[key][:, 0].astype(int), compiled[key][:, 1].astype(int)
+        np.testing.assert_array_equal(compiled[multapse], runtime[multapse])
+        np.testing.assert_array_equal(compiled[multapse],
+                                      multapse_numbers(pre, post, int(post.max()) + 1))
+    # activity was recorded and read back (Poisson input differs: its own RNG)
+    n_spikes = sum(len(compiled[f"spikes_{name}"]) for name in parameters.POPULATIONS)
+    assert n_spikes > 100
+
+
+@pytest.mark.standalone
+def test_standalone_run_folder(tmp_path, standalone_cache):
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": ROOT, "PD14_BRIAN2_CACHE": standalone_cache}
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "run", "main.py"), "brian2",
+                           "--brian2-device", "cpp_standalone", "--n-scaling", str(SCALE),
+                           "--k-scaling", str(SCALE), "--t-presim", "100", "--t-sim", "200",
+                           "--record-v", "2", "--thalamic", "--out", str(out)],
+                          capture_output=True, text=True, cwd=str(tmp_path), env=env)
+    assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert "simulate    [##############################] 100.0%" in proc.stdout
+    timings = json.loads((out / "timings.json").read_text())
+    for phase in ("compile", "presimulate", "simulate", "connect_in_program"):
+        assert timings[phase] >= 0
+    assert timings["compile"] > 0
+    metadata = json.loads((out / "metadata.json").read_text())
+    assert metadata["settings"]["brian2_device"] == "cpp_standalone"
+    from pd14_pynn import storage
+    block = storage.read_block(str(out / "spikes.pkl"))
+    spikes = storage.spikes_by_population(block)
+    assert sum(len(t) for trains in spikes.values() for t in trains) > 0
+    assert all(t.min() >= 0 and t.max() < 300 for trains in spikes.values() for t in trains
+               if len(t))
+    signals = block.segments[0].analogsignals
+    assert len(signals) == 8 and all(s.shape[1] == 2 for s in signals)
+    # membrane potentials start at the drawn initial values, in mV
+    assert all(-90 < float(s.magnitude[0].min()) < -40 for s in signals)
+
+
+READ_BEFORE_RUN = """
+import sys
+from pd14_pynn import backends, parameters
+from pd14_pynn.network import Microcircuit
+backend = backends.get("brian2")
+sim = backend.import_simulator()
+params = parameters.resolve({"N_scaling": 0.02, "K_scaling": 0.02, "brian2_device": "cpp_standalone",
+                             "t_presim_ms": 0.0, "t_sim_ms": 10.0})
+backend.setup(sim, params, 0)
+circuit = Microcircuit(sim, params, verbose=False).build()
+projection = circuit.projections[("L23E", "L23E")]
+assert len(projection) > 0  # counted in Python while connecting
+try:
+    projection.get("weight", format="array")
+except NotImplementedError as err:
+    print("refused:", err)
+    sys.exit(0)
+sys.exit("projection.get before the run did not fail")
+"""
+
+
+def test_reading_values_before_a_standalone_run_fails_clearly(tmp_path):
+    env = {**os.environ, "PYTHONPATH": ROOT, "PD14_BRIAN2_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-c", READ_BEFORE_RUN], capture_output=True,
+                          text=True, cwd=str(tmp_path), env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert "refused: Cannot retrieve the values of state variables in standalone code " \
+           "before the simulation has been run" in proc.stdout
