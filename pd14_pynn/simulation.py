@@ -209,7 +209,7 @@ def collect_block(circuits, t_presim_ms, variables=("spikes",)):
         for name, pop in circuit.populations.items():
             data = pop.get_data(variables, clear=False).segments[0]
             if "spikes" in variables:
-                ids, spike_times = data.spiketrains.multiplexed
+                ids, spike_times = _spike_arrays(data.spiketrains)
                 channels.append(np.asarray(ids, dtype=np.int64) - int(pop.first_id)
                                 + first_channel)
                 times.append(_magnitude_ms(spike_times))
@@ -277,6 +277,24 @@ class _RunRecord:
         if "--overwrite" not in argv:
             argv.append("--overwrite")
         return " ".join(shlex.quote(str(a)) for a in argv)
+
+
+def _spike_arrays(spiketrains):
+    """(channel ids, times) of PyNN's spike trains of one population.
+
+    In one process PyNN gives arrays (NEST, Brian2) or trains annotated with
+    ``channel_id`` as Python ints (NEURON), both of which Neo's ``multiplexed``
+    reads. Under MPI PyNN gathers trains that Neo made, whose ``channel_id`` are
+    numpy integers, which ``multiplexed`` does not take for ids (it numbers the
+    trains instead): read them train by train.
+    """
+    if parallel.launcher_size() == 1:
+        return spiketrains.multiplexed
+    trains = list(spiketrains)
+    ids = [np.full(len(t), int(t.annotations["channel_id"]), dtype=np.int64) for t in trains]
+    times = [_magnitude_ms(t.times) for t in trains]
+    return (np.concatenate(ids or [np.array([], dtype=np.int64)]),
+            np.concatenate(times or [np.array([])]))
 
 
 def _magnitude_ms(value):

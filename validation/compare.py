@@ -20,7 +20,6 @@ keyed ``"<run>/<population>/<statistic>"``).
 
 import argparse
 import datetime
-import math
 import os
 import re
 import sys
@@ -50,19 +49,6 @@ def describe_sample(sample):
             "min": float(values.min()), "q05": float(q05), "q25": float(q25),
             "median": float(q50), "q75": float(q75), "q95": float(q95),
             "max": float(values.max())}
-
-
-def _json_safe(value):
-    # NaN is not JSON; None (null) says "no value" in summary.json and in the report
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 def _by_name(cells):
@@ -245,7 +231,7 @@ def build_report(run_dirs, out_dir, reference_sim="nest", t_start_ms=None, t_sto
                             "rows": _reference_rows(all_runs, stats)},
         "overall_verdict": overall,
     }
-    summary = _json_safe(summary)
+    summary = report.json_safe(summary)
     summary["conclusion"] = report.conclusion(summary)
 
     say("Figures and report")

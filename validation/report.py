@@ -19,6 +19,8 @@ import html
 import math
 import os
 
+import numpy as np
+
 from .distances import FAIL, NOT_APPLICABLE, PASS
 from .statistics import STATISTICS
 
@@ -394,3 +396,19 @@ def write_report(summary, figures, out_dir):
     with open(html_path, "w") as handle:
         handle.write(to_html(blocks))
     return md_path, html_path
+
+
+def json_safe(value):
+    """``value`` with NaN/inf as None (null: "no value" in JSON) and numpy types as Python's."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return json_safe(value.tolist())
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+

@@ -11,20 +11,8 @@ import os
 import numpy as np
 
 from pd14_pynn import storage
-from validation import figures, response, runs
+from validation import figures, report, response, runs
 from validation.distances import combine_verdicts
-
-
-def _json_safe(value):
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, np.ndarray):
-        return _json_safe(value.tolist())
-    return value
 
 
 def _number(value, digits=1):
@@ -82,7 +70,7 @@ def build_response_report(run_dirs, out_dir, reference_sim="nest",
                                         for cell in per.values())}
     features = {sim: response.mean_features(t) for sim, t in trials.items()}
     figure = figures.response_psths(trials, onset, stop, os.path.join(out_dir, "psth.png"))
-    summary = _json_safe({
+    summary = report.json_safe({
         "settings": {"reference_sim": reference_sim, "window_ms": list(window_ms),
                      "bin_ms": bin_ms, "smooth_bins": smooth_bins, "k_sd": k_sd,
                      "onset_ms": onset, "stop_ms": stop},

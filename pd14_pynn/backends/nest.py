@@ -125,6 +125,12 @@ def create_population(sim, size, celltype, label, v_init_mV):
     ~12 calls that each touch every neuron (3.8x bare PyNEST's create time at
     N = K = 0.2, profiled). Here: one Create, as in bare PyNEST.
     """
+    if sim.simulator.state.num_processes > 1:
+        # under MPI each rank holds a share of every population, and NEST's Create
+        # takes no per-neuron list there: PyNN's own constructor handles it
+        population = sim.Population(size, celltype, label=label)
+        population.initialize(v=v_init_mV)
+        return population
     return _native_population_class(sim)(size, celltype, label, v_init_mV)
 
 
@@ -161,10 +167,7 @@ def _native_population_class(sim):
                 self.node_collection = nest.Create(model, self.size, params=params)
                 # one Create of one model gives consecutive node IDs
                 first = int(self.node_collection[0].global_id)
-                if simulator.state.num_processes == 1:
-                    self._mask_local = np.ones(self.size, dtype=bool)
-                else:
-                    self._mask_local = np.array(self.node_collection.local)
+                self._mask_local = np.ones(self.size, dtype=bool)  # one process
                 self.all_cells = np.array([NativeID(gid) for gid in
                                            range(first, first + self.size)], simulator.ID)
                 for gid in self.all_cells:
