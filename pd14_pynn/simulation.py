@@ -212,8 +212,8 @@ def collect_block(circuits, t_presim_ms, variables=("spikes",)):
                 ids, spike_times = _spike_arrays(data.spiketrains)
                 channels.append(np.asarray(ids, dtype=np.int64) - int(pop.first_id)
                                 + first_channel)
-                times.append(_magnitude_ms(spike_times))
-                t_stop_ms = max(t_stop_ms, _magnitude_ms(data.spiketrains.t_stop))
+                times.append(storage.to_ms(spike_times))
+                t_stop_ms = max(t_stop_ms, storage.to_ms(data.spiketrains.t_stop))
             table.append({"area": circuit.label, "population": name,
                           "first_channel": first_channel, "size": int(pop.size)})
             first_channel += int(pop.size)
@@ -292,16 +292,9 @@ def _spike_arrays(spiketrains):
         return spiketrains.multiplexed
     trains = list(spiketrains)
     ids = [np.full(len(t), int(t.annotations["channel_id"]), dtype=np.int64) for t in trains]
-    times = [_magnitude_ms(t.times) for t in trains]
+    times = [storage.to_ms(t.times) for t in trains]
     return (np.concatenate(ids or [np.array([], dtype=np.int64)]),
             np.concatenate(times or [np.array([])]))
-
-
-def _magnitude_ms(value):
-    """Plain float array (or float) in ms from a Quantity or a plain number/array."""
-    if hasattr(value, "rescale"):
-        value = value.rescale("ms").magnitude
-    return np.asarray(value, dtype=float) if np.ndim(value) else float(value)
 
 
 def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",

@@ -293,7 +293,7 @@ def spike_table(block):
         rows = json.loads(layout)
         channels, times = segment.spiketrains.multiplexed
         channels = np.asarray(channels, dtype=np.int64)
-        times = _ms(times)
+        times = to_ms(times)
         order = np.lexsort((times, channels))
         channels, times = channels[order], times[order]
         table = {}
@@ -306,7 +306,7 @@ def spike_table(block):
     groups = {}
     for train in segment.spiketrains:
         key = _key(train.annotations.get("area") or "", train.annotations["population"])
-        t = _ms(train.times)
+        t = to_ms(train.times)
         groups.setdefault(key, []).append((int(train.annotations["index"]), t))
     table = {}
     for key, trains in groups.items():
@@ -350,10 +350,11 @@ def _key(area, population):
     return f"{area}/{population}" if area else population
 
 
-def _ms(value):
+def to_ms(value):
+    """Float array (or float) in ms from a Quantity, or from plain numbers meaning ms."""
     if hasattr(value, "rescale"):
         value = value.rescale("ms").magnitude
-    return np.asarray(value, dtype=float)
+    return np.asarray(value, dtype=float) if np.ndim(value) else float(value)
 
 
 def _materialise_trains(block):
@@ -368,11 +369,12 @@ def _materialise_trains(block):
     segment = block.segments[0]
     t_start = segment.spiketrains.t_start
     t_stop = segment.spiketrains.t_stop
+    first_channel = {_key(row["area"], row["population"]): row["first_channel"]
+                     for row in json.loads(layout)}
     trains = []
     for key, spikes in spike_table(block).items():
         area, _, population = key.rpartition("/")
-        first = next(row["first_channel"] for row in json.loads(layout)
-                     if row["area"] == area and row["population"] == population)
+        first = first_channel[key]
         for index, times in enumerate(split_by_neuron(spikes)):
             trains.append(neo.SpikeTrain(times * pq.ms, t_start=t_start, t_stop=t_stop,
                                          population=population, index=index, area=area,
