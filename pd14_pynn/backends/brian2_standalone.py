@@ -277,32 +277,39 @@ def _queue_brian2_runs(session, state):
 
 
 def _add_phase_marker(state, first_phase_ms):
-    """A 1-neuron group whose regular operation (every ``first_phase_ms``) writes a mark."""
+    """A 1-neuron group whose operation writes a mark at the end of the first phase.
+
+    It runs every step on the network's clock (a clock of its own would be a
+    second clock, which Brian2 initialises in main.cpp in set order: main.cpp
+    would change from process to process and be recompiled every run)."""
     import brian2
 
     @brian2.implementation("cpp", _MARK_FUNCTION_CODE)
-    @brian2.check_units(t=brian2.second, result=1)
-    def pd14_mark_time(t):
+    @brian2.check_units(t=brian2.second, boundary=brian2.second, dt=brian2.second, result=1)
+    def pd14_mark_time(t, boundary, dt):
         raise NotImplementedError("pd14_mark_time exists only in standalone C++ code")
 
-    marker = brian2.NeuronGroup(1, "pd14_marker : 1", name="pd14_phase_marker",
+    marker = brian2.NeuronGroup(1, "pd14_marker : 1\npd14_boundary : second (constant, shared)",
+                                name="pd14_phase_marker",
                                 namespace={"pd14_mark_time": pd14_mark_time})
-    marker.run_regularly("pd14_marker = pd14_mark_time(t)", dt=first_phase_ms * brian2.ms,
-                         when="end")
+    marker.pd14_boundary = first_phase_ms * brian2.ms
+    marker.run_regularly("pd14_marker = pd14_mark_time(t, pd14_boundary, dt)", when="end")
     state.network.add(marker)
     state.pd14_marker = marker
 
 
 _MARK_FUNCTION_CODE = """
-double pd14_mark_time(const double t)
+double pd14_mark_time(const double t, const double boundary, const double dt)
 {
+    if (t < boundary - 0.5 * dt || t >= boundary + 0.5 * dt)
+        return 0.0;
     struct timespec _pd14_ts;
     clock_gettime(CLOCK_MONOTONIC, &_pd14_ts);
     std::ofstream _pd14_marks((brian::results_dir + \"""" + MARKS_FILE + """\").c_str(), std::ios::app);
     // t is the start of the time step after the phase: the phase ended with it
-    _pd14_marks << "t" << std::fixed << std::setprecision(6) << t * 1e3 << " "
+    _pd14_marks << "t" << std::fixed << std::setprecision(6) << boundary * 1e3 << " "
                 << (_pd14_ts.tv_sec + 1e-9 * _pd14_ts.tv_nsec) << std::endl;
-    return 0.0;
+    return 1.0;
 }
 """
 

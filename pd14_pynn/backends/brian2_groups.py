@@ -1,0 +1,140 @@
+"""Brian2 neuron groups for populations whose neurons share their parameters.
+
+PyNN's Brian2 ``IF_curr_exp`` declares ``tau_m``, ``c_m``, ``v_rest``,
+``tau_syn_e/i``, ``i_offset``, ``v_thresh`` and ``v_reset`` as one value per
+neuron. Brian2's exact integrator then evaluates about a dozen ``exp()`` per
+neuron and time step (the propagators depend on the per-neuron taus), and
+solves the same linear system symbolically (sympy, ~1 s) once per population.
+In this model every population is homogeneous, so :class:`SharedParameterGroup`
+declares each parameter whose values are all equal as ``(constant, shared)``:
+Brian2 then computes the propagators once per step, outside the neuron loop
+(its loop-invariant optimisation), and :func:`exact_once` solves each distinct
+system once per process.
+
+To PyNN the group looks as before: ``population.get("tau_m")`` gives one value
+per neuron; ``population.set(tau_m=...)`` accepts one value for all neurons and
+refuses different values for different neurons with an error that says why.
+"""
+
+import brian2
+import numpy as np
+from brian2.equations.equations import PARAMETER, SingleEquation
+from brian2.stateupdaters.exact import LinearStateUpdater
+from pyNN.brian2.cells import BaseNeuronGroup
+
+from . import BackendError
+
+# PyNN's native names of the IF_curr_exp parameters that may be shared
+SHAREABLE = ("c_m", "tau_m", "v_rest", "i_offset", "tau_syn_e", "tau_syn_i",
+             "v_thresh", "v_reset")
+
+_LINEAR = LinearStateUpdater()
+_SOLVED = {}
+
+
+def exact_once(equations, variables, method_options=None):
+    """Brian2's exact (linear) integration, solved once per distinct system.
+
+    The key is the equation text plus whether each name is shared or constant,
+    which is all the solution depends on (the group's own names do not enter)."""
+    kinds = tuple(sorted((name, bool(getattr(var, "scalar", False)),
+                          bool(getattr(var, "constant", False)))
+                         for name, var in (variables or {}).items() if name in equations.names))
+    key = (str(equations), kinds, repr(method_options))
+    if key not in _SOLVED:
+        _SOLVED[key] = _LINEAR(equations, variables, method_options)
+    return _SOLVED[key]
+
+
+def homogeneous(values):
+    """True when every element of ``values`` (array or Quantity) is the same."""
+    array = np.asarray(values)
+    return array.size > 0 and bool(np.all(array == array.flat[0]))
+
+
+def shared_equations(equations, shared):
+    """``equations`` (Brian2 ``Equations``) with each parameter in ``shared``
+    declared ``(constant, shared)``."""
+    rewritten = []
+    for eq in equations.ordered:
+        if eq.varname in shared and eq.type == PARAMETER:
+            eq = SingleEquation(eq.type, eq.varname, eq.dim, var_type=eq.var_type,
+                                flags=sorted(set(eq.flags) | {"constant", "shared"}))
+        rewritten.append(eq)
+    return brian2.Equations(rewritten)
+
+
+class SharedParameterGroup(BaseNeuronGroup):
+    """PyNN's threshold neuron group, with homogeneous parameters shared."""
+
+    def __init__(self, n, equations, **parameters):
+        equations = equations + ("v_thresh : volt (constant)\n"
+                                 "v_reset : volt (constant)")
+        shared = {name for name in SHAREABLE
+                  if name in parameters and homogeneous(parameters[name])}
+        values = {name: (parameters[name][0] if name in shared else value)
+                  for name, value in parameters.items()}
+        self._pd14_shared = frozenset(shared)
+        BaseNeuronGroup.__init__(self, n, shared_equations(equations, shared),
+                                 "v > v_thresh", reset="v = v_reset",
+                                 method=exact_once, **values)
+
+    def __getattr__(self, name):
+        value = super().__getattr__(name)
+        if name in self.__dict__.get("_pd14_shared", ()):
+            return SharedView(self, name, value)
+        return value
+
+    def __setattr__(self, name, value, level=0):
+        if name in self.__dict__.get("_pd14_shared", ()) and np.ndim(value) > 0:
+            value = one_value(self, name, value)
+        super().__setattr__(name, value, level=level + 1)
+
+
+def one_value(group, name, values):
+    """The single value of ``values`` for shared parameter ``name``; refuse others."""
+    if not homogeneous(values):
+        raise BackendError(
+            f"{name} of the Brian2 group {group.name} is one value shared by all its "
+            f"neurons (this makes the simulation several times faster); got different "
+            f"values. Set one value for the whole population, or build it with "
+            f"pd14_pynn.populations.create(..., fast=False) for per-neuron values")
+    return values[0]
+
+
+class SharedView:
+    """What PyNN sees of a shared parameter: one value per neuron."""
+
+    def __init__(self, group, name, view):
+        self._group, self._name, self._view = group, name, view
+
+    @property
+    def shape(self):
+        return (len(self._group),)
+
+    def _value(self):
+        return self._view[:].reshape(-1)[0]
+
+    def _all(self):
+        return self._value() * np.ones(len(self._group))
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __setitem__(self, index, values):
+        selected = np.arange(len(self._group))[index]
+        values = values * np.ones(len(selected)) if np.ndim(values) == 0 else values
+        value = one_value(self._group, self._name, values)
+        if len(selected) != len(self._group) and not homogeneous(
+                [self._value(), value]):
+            one_value(self._group, self._name, [self._value(), value])
+        setattr(self._group, self._name, value)
+
+    def __len__(self):
+        return len(self._group)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self._all(), dtype=dtype)
+
+    def __repr__(self):
+        return f"<shared {self._name} of {self._group.name}: {self._value()!r}>"

@@ -1,0 +1,61 @@
+"""Brian2 populations with shared parameters behave as PyNN's own (same dynamics,
+same values through get/set) and refuse per-neuron values with a clear error."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _scenario(tmp_path_factory, mode):
+    out = tmp_path_factory.mktemp(f"groups_{mode}") / "out.npz"
+    proc = subprocess.run([sys.executable, os.path.join(HERE, "brian2_groups_scenario.py"),
+                           str(out), mode], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    return dict(np.load(out))
+
+
+@pytest.fixture(scope="module")
+def fast(tmp_path_factory):
+    return _scenario(tmp_path_factory, "fast")
+
+
+@pytest.fixture(scope="module")
+def pynn(tmp_path_factory):
+    return _scenario(tmp_path_factory, "pynn")
+
+
+@pytest.mark.parametrize("pop", ["p0", "p1", "p2"])
+def test_shared_parameters_give_pynns_dynamics(fast, pynn, pop):
+    # same spikes, same membrane potential up to rounding (the propagators are
+    # computed once per step instead of per neuron)
+    np.testing.assert_array_equal(fast[f"{pop}_spikes"], pynn[f"{pop}_spikes"])
+    np.testing.assert_allclose(fast[f"{pop}_v"], pynn[f"{pop}_v"], rtol=0, atol=1e-9)
+    for key in pynn:
+        if key.startswith(f"{pop}_get_"):
+            np.testing.assert_array_equal(fast[key], pynn[key], err_msg=key)
+    assert fast["p0_spikes"].size > 100 and fast["p2_spikes"].size > 10  # input arrives
+
+
+def test_homogeneous_parameters_are_shared_and_solved_once(fast):
+    assert set(fast["shared"]) == {"c_m", "i_offset", "tau_m", "tau_syn_e", "tau_syn_i",
+                                   "v_reset", "v_rest", "v_thresh"}
+    assert int(fast["solved"][0]) == 1  # three populations, one symbolic solution
+
+
+def test_set_accepts_one_value_and_refuses_per_neuron_values(fast):
+    np.testing.assert_array_equal(fast["after_set"], np.full(20, 0.5))
+    np.testing.assert_array_equal(fast["after_view_set"], np.full(20, 0.25))
+    for key in ("refused_array", "refused_view"):
+        message = str(fast[key][0])
+        assert "one value shared by all its neurons" in message, key
+        assert "fast=False" in message
+
+
+def test_heterogeneous_parameter_stays_per_neuron(fast):
+    assert "tau_m" not in set(fast["hetero_shared"])
+    np.testing.assert_array_equal(fast["hetero_tau_m"], [8.0, 9.0, 10.0, 11.0])
