@@ -95,6 +95,12 @@ for t, s, src, tgt, weights, dl in recurrent_connections(params, d):
     filled += len(src)
     del src, tgt, weights, dl
 assert filled == n_total
+if standalone:
+    # the program grows the (i, j) vectors by push_back: reserving the final size
+    # avoids up to 2x over-allocation (as pd14_pynn does)
+    for name in ("_synaptic_pre", "_synaptic_post"):
+        array = b2.get_device().get_array_name(synapses.variables[name], access_data=False)
+        b2.get_device().insert_code("main", f"{array}.reserve({n_total});")
 synapses.connect(i=all_i, j=all_j)
 del all_i, all_j
 all_w *= 1e-12  # in place: SI units without another full-size copy
@@ -114,12 +120,19 @@ clock.lap("connect")
 if standalone:
     # queue both runs, compile, run the program; phase times from its marks
     mark("built")
+    # the static arrays (i, j, w, delay) only fed the set-up code above: free them
+    # in the program before the first step, and in Python once they are written
+    # (at full scale 7 GB each; as pd14_pynn does)
+    b2.get_device().insert_code("main", "\n".join(
+        f"if ({name} != 0) {{ delete [] {name}; {name} = 0; }}"
+        for name in b2.get_device().static_arrays if name.startswith("_static_array_")))
     network.run(params["t_presim_ms"] * b2.ms)
     mark("presimulated")
     network.run(params["t_sim_ms"] * b2.ms)
     mark("simulated")
     device = b2.get_device()
     device.build(directory=project, compile=True, run=False)
+    device.static_arrays.clear()
     clock.lap("compile")
     device.run(directory=project)
     clock.lap("program")
