@@ -111,6 +111,11 @@ def compare(args, argv):
     """Run every simulator and seed (one process each), then write the validation report."""
     if args.study:
         return run_study(args, argv)
+    if args.plan:
+        # without a study there is no plan to print: refuse rather than start hours of runs
+        raise parameters.ParameterError(
+            "--plan goes with --study NAME|FILE (a study's runs, memory and time); "
+            "without --study, compare starts its runs at once")
     out = args.out or os.path.join("results", "study")
     for name in args.simulators:
         backends.get(name)

@@ -1,6 +1,8 @@
-"""Brian2's standalone devices: device choice, refusals, and (marker ``standalone``,
-opt in with ``-m standalone``: each compiles a C++ program, minutes on 2 cores) the
-compiled network against the runtime one, connection by connection."""
+"""Brian2's standalone devices: device choice, refusals, a full run folder of the
+default device (one compile, about a minute on 2 cores) and a second run that
+recompiles nothing; with marker ``standalone`` (opt in with ``-m standalone``,
+two more compiles) the compiled network against the runtime one, connection by
+connection."""
 
 import json
 import os
@@ -111,21 +113,26 @@ def test_standalone_network_is_the_runtime_network(tmp_path, standalone_cache):
     assert n_spikes > 100
 
 
-@pytest.mark.standalone
-def test_standalone_run_folder(tmp_path, standalone_cache):
-    out = tmp_path / "run"
-    env = {**os.environ, "PYTHONPATH": ROOT, "PD14_BRIAN2_CACHE": standalone_cache}
+def _main_run(out, cache, *options):
+    env = {**os.environ, "PYTHONPATH": ROOT, "PD14_BRIAN2_CACHE": cache}
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "run", "main.py"), "brian2",
                            "--brian2-device", "cpp_standalone", "--n-scaling", str(SCALE),
                            "--k-scaling", str(SCALE), "--t-presim", "100", "--t-sim", "200",
-                           "--record-v", "2", "--thalamic", "--out", str(out)],
-                          capture_output=True, text=True, cwd=str(tmp_path), env=env)
+                           "--record-v", "2", "--thalamic", "--out", str(out), *options],
+                          capture_output=True, text=True, cwd=str(out.parent), env=env)
     assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+def test_standalone_run_folder(tmp_path, standalone_cache):
+    # the default Brian2 device of run/main.py: one compile (about a minute on 2 cores)
+    out = tmp_path / "run"
+    proc = _main_run(out, standalone_cache)
     assert "simulate    [##############################] 100.0%" in proc.stdout
     timings = json.loads((out / "timings.json").read_text())
-    for phase in ("compile", "presimulate", "simulate", "connect_in_program"):
-        assert timings[phase] >= 0
-    assert timings["compile"] > 0
+    for phase in ("compile", "presimulate", "simulate"):
+        assert timings[phase] > 0, phase  # both phase marks were written
+    assert timings["connect_in_program"] >= 0
     metadata = json.loads((out / "metadata.json").read_text())
     assert metadata["settings"]["brian2_device"] == "cpp_standalone"
     from pd14_pynn import storage
@@ -138,6 +145,24 @@ def test_standalone_run_folder(tmp_path, standalone_cache):
     assert len(signals) == 8 and all(s.shape[1] == 2 for s in signals)
     # membrane potentials start at the drawn initial values, in mV
     assert all(-90 < float(s.magnitude[0].min()) < -40 for s in signals)
+
+    # a second run of the same network recompiles nothing: the generated code,
+    # main.cpp included, is the same in every process
+    project = [os.path.join(standalone_cache, name) for name in os.listdir(standalone_cache)
+               if name.startswith("cpp_standalone_") and not name.endswith(".lock")]
+    assert len(project) == 1
+    built = {name: os.stat(os.path.join(project[0], name)).st_mtime_ns
+             for name in ("main", "main.o", "main.cpp")}
+    again = tmp_path / "again"
+    _main_run(again, standalone_cache)
+    assert {name: os.stat(os.path.join(project[0], name)).st_mtime_ns
+            for name in built} == built
+    # ... and simulates the same spikes (same seed, same program)
+    first = storage.spike_table(block)
+    second = storage.spike_table(storage.read_block(str(again / "spikes.pkl")))
+    for name in first:
+        np.testing.assert_array_equal(first[name].index, second[name].index)
+        np.testing.assert_array_equal(first[name].times_ms, second[name].times_ms)
 
 
 READ_BEFORE_RUN = """

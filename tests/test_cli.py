@@ -37,6 +37,8 @@ def run_cli(capsys, *argv):
     (["neuron", "--n-scaling", "1", "--k-scaling", "1"], "GB on neuron (network "),
     (["nest", "--n-scaling", "1", "--k-scaling", "1", "--threads", "2"],
      "NEST needs at least 3 threads"),
+    # --plan without --study once started a whole study instead of planning one
+    (["compare", "--simulators", "nest", "--plan"], "--plan goes with --study"),
 ])
 def test_bad_input_one_line_error(capsys, tmp_path, argv, message):
     code, err = run_cli(capsys, *argv, "--out", str(tmp_path / "out"))

@@ -102,6 +102,20 @@ STUDIES = {
             } for background in ("dc", "poisson")
         },
     },
+    "standalone": {
+        "description": "N = K = 0.2, DC, 500 + 10,000 ms: Brian2's cpp_standalone device (3 "
+                       "seeds) against the band of 10 NEST seeds, as dc02_10seeds did for "
+                       "Brian2's runtime device",
+        "parts": {
+            "standalone_dc02": {
+                "parameters": {"N_scaling": 0.2, "K_scaling": 0.2, "background": "dc",
+                               "t_presim_ms": 500.0, "t_sim_ms": 10000.0,
+                               "brian2_device": "cpp_standalone"},
+                "runs": [{"simulator": "nest", "seeds": 10},
+                         {"simulator": "brian2", "seeds": 3}],
+            },
+        },
+    },
     "thalamic": {
         "description": "N = K = 0.2, DC, thalamic pulse at 700-710 ms, 500 + 1000 ms: 10 "
                        "trials (seeds) per simulator; PSTH, peak, latency and return to "
