@@ -17,6 +17,7 @@ before the kill at the time limit), so that the run folder keeps what was done.
 """
 
 import os
+import contextlib
 import signal
 import sys
 import threading
@@ -85,6 +86,42 @@ class StopSignals:
     def agreed_signal(self):
         """The signal to report: this rank's, or SIGTERM/SIGINT of another rank."""
         return self.signal_name or "SIGTERM"
+
+
+@contextlib.contextmanager
+def passed_to_children():
+    """While inside, SIGINT and SIGTERM that reach this process are sent on to its
+    child processes (a simulation program it waits for, e.g. Brian2's standalone
+    program), then handled as before. A signal sent to this process alone (``kill``,
+    a batch system) would otherwise never reach the program. Main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    import psutil
+    previous = {number: signal.getsignal(number) for number in SIGNALS}
+
+    def forward(number, frame):
+        for child in psutil.Process().children():
+            try:
+                child.send_signal(number)
+            except psutil.Error:
+                pass  # ended meanwhile
+        handler = previous[number]
+        if callable(handler):
+            handler(number, frame)
+        elif handler == signal.SIG_DFL:
+            signal.signal(number, signal.SIG_DFL)
+            os.kill(os.getpid(), number)
+
+    for number in SIGNALS:
+        signal.signal(number, forward)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if callable(previous[signal.SIGINT]):
+            _reset_after_first_delivery(signal.SIGINT)
 
 
 def _reset_after_first_delivery(number):

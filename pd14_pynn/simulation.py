@@ -454,7 +454,20 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
     if hasattr(backend, "execute") and not stop.stopped:
         # deferred execution (Brian2 standalone): the runs above were only queued;
         # compile the program and run it now (its phase times replace the above)
-        timings.update(backend.execute(sim, verbose=verbose and root))
+        record.enter("compile", stop)
+        timings.update(backend.execute(sim, verbose=verbose and root, should_stop=stop.check,
+                                       on_phase=lambda phase: record.enter(phase, stop)))
+        reached = timings.pop("reached_ms", None)
+        if reached is not None and reached < record.simulated_ms - 1e-6:
+            # the program was stopped by a signal (passed on from here, or sent to it)
+            record.simulated_ms = reached
+            if stop.signal_name is None:
+                stop.signal_name = "SIGTERM"
+            stop.check()
+            if reached == 0.0:  # stopped before the program started: nothing recorded
+                raise interrupts.RunInterrupted(stop.agreed_signal())
+            if reached <= t_presim:
+                timings.pop("simulate", None)
     if "simulate" in timings and record.simulated_ms > t_presim:
         timings["rtf"] = timings["simulate"] / ((record.simulated_ms - t_presim) * 1e-3)
     # before collecting data: comparable with native baselines, which keep no copies;

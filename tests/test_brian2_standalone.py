@@ -6,8 +6,10 @@ connection."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -113,12 +115,18 @@ def test_standalone_network_is_the_runtime_network(tmp_path, standalone_cache):
     assert n_spikes > 100
 
 
-def _main_run(out, cache, *options):
-    env = {**os.environ, "PYTHONPATH": ROOT, "PD14_BRIAN2_CACHE": cache}
+# DC background: no random input before the thalamic pulse (at 700 ms), so both
+# devices must compute the same trajectories
+RUN_OPTIONS = ["--n-scaling", str(SCALE), "--k-scaling", str(SCALE), "--bg", "dc",
+               "--t-presim", "100", "--t-sim", "200", "--record-v", "2", "--thalamic"]
+
+
+def _main_run(out, cache, *options, device="cpp_standalone"):
+    env = {**os.environ, "PYTHONPATH": ROOT, "PD14_BRIAN2_CACHE": cache,
+           "PD14_BRIAN2_CODEGEN": "numpy"}
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "run", "main.py"), "brian2",
-                           "--brian2-device", "cpp_standalone", "--n-scaling", str(SCALE),
-                           "--k-scaling", str(SCALE), "--t-presim", "100", "--t-sim", "200",
-                           "--record-v", "2", "--thalamic", "--out", str(out), *options],
+                           "--brian2-device", device, *RUN_OPTIONS, "--out", str(out),
+                           *options],
                           capture_output=True, text=True, cwd=str(out.parent), env=env)
     assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc
@@ -145,6 +153,23 @@ def test_standalone_run_folder(tmp_path, standalone_cache):
     assert len(signals) == 8 and all(s.shape[1] == 2 for s in signals)
     # membrane potentials start at the drawn initial values, in mV
     assert all(-90 < float(s.magnitude[0].min()) < -40 for s in signals)
+
+    # the same dynamics as the runtime device: the same spikes, and membrane
+    # potentials equal to rounding (a bug that read the delays only after the
+    # spike queues were made delivered every spike one step after it was sent:
+    # the potentials differed by millivolts from the third step on)
+    runtime = tmp_path / "runtime"
+    _main_run(runtime, standalone_cache, device="runtime")
+    runtime_block = storage.read_block(str(runtime / "spikes.pkl"))
+    for compiled, interpreted in zip(signals, runtime_block.segments[0].analogsignals):
+        np.testing.assert_allclose(np.asarray(compiled.magnitude),
+                                   np.asarray(interpreted.magnitude), rtol=0, atol=1e-6)
+    standalone_spikes = storage.spike_table(block)
+    runtime_spikes = storage.spike_table(runtime_block)
+    assert sum(len(p.times_ms) for p in runtime_spikes.values()) > 0
+    for name, population in runtime_spikes.items():
+        np.testing.assert_array_equal(standalone_spikes[name].index, population.index)
+        np.testing.assert_allclose(standalone_spikes[name].times_ms, population.times_ms)
 
     # a second run of the same network recompiles nothing: the generated code,
     # main.cpp included, is the same in every process
@@ -193,3 +218,32 @@ def test_reading_values_before_a_standalone_run_fails_clearly(tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert "refused: Cannot retrieve the values of state variables in standalone code " \
            "before the simulation has been run" in proc.stdout
+
+
+def test_signal_stops_the_standalone_program_and_keeps_its_spikes(tmp_path, standalone_cache):
+    # the network of test_standalone_run_folder, run longer: only main.cpp recompiles
+    from test_interrupts import finish, interrupted_lines, wait_for_phase
+    from pd14_pynn import storage
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": ROOT, "PD14_BRIAN2_CACHE": standalone_cache}
+    process = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "run", "main.py"), "brian2", "--brian2-device",
+         "cpp_standalone", *RUN_OPTIONS, "--t-sim", "1000000", "--out", str(out)],
+        stdout=open(tmp_path / "run.stdout", "w"), stderr=open(tmp_path / "run.stderr", "w"),
+        cwd=str(tmp_path), env=env)
+    wait_for_phase(process, out, "presimulate")  # the program has started
+    time.sleep(3.0)
+    # to Python only, as `kill` or a batch system would: it passes it on to the program
+    process.send_signal(signal.SIGINT)
+    code, stderr = finish(process, tmp_path)
+    assert code == 128 + signal.SIGINT, stderr[-2000:]
+    assert len(interrupted_lines(stderr)) == 1, stderr[-2000:]
+    status = json.loads((out / "status.json").read_text())
+    assert status["status"] == "interrupted" and status["signal"] == "SIGINT"
+    assert status["phase"] == "simulate"
+    reached = status["simulated_ms"]
+    assert 100 < reached < 1000100
+    block = storage.read_block(str(out))
+    assert block.annotations["complete"] is False
+    times = np.concatenate([p.times_ms for p in storage.spike_table(block).values()])
+    assert times.size > 0 and times.max() <= reached  # the program wrote what it had

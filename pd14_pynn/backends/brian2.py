@@ -60,7 +60,11 @@ BYTES_PER_V_SAMPLE = 16
 
 def import_simulator():
     """Import pyNN.brian2 and register the fast paths."""
-    require("brian2", PACKAGE, NAME)
+    brian2 = require("brian2", PACKAGE, NAME)
+    # Brian2's own SIGINT handler would stop its run loop without pd14_pynn's
+    # interrupt handling knowing (the run would look complete): let it pass
+    # SIGINT on, so that every device stops and saves the same way
+    brian2.prefs.core.stop_on_keyboard_interrupt = False
     sim = require("pyNN.brian2", "PyNN", NAME)
     from .. import connectors, inputs, populations
     connectors.register_fast_path(sim.simulator.__name__, connect_fixed_total_number)
@@ -235,17 +239,20 @@ def finish_build(sim):
     """Nothing to finalise before the first run."""
 
 
-def execute(sim, verbose=True):
+def execute(sim, verbose=True, should_stop=None, on_phase=None):
     """Standalone devices: compile and run the queued program; returns its phase timings.
 
     ``compile`` (code generation + make), ``presimulate``/``simulate`` (inside the
     program), ``connect_in_program`` (synapse creation there), ``save_in_program``
-    (writing the results), ``peak_rss_program_bytes``. Runtime: nothing to do, {}.
+    (writing the results), ``peak_rss_program_bytes``, ``reached_ms`` (less than
+    queued when a signal stopped the program). ``should_stop()``: checked before the
+    program starts; ``on_phase(name)``: called as it starts. Runtime: nothing to do, {}.
     """
     session = getattr(sim.simulator.state, "pd14_standalone", None)
     if session is None:
         return {}
-    return standalone.execute(session, sim.simulator.state, verbose=verbose)
+    return standalone.execute(session, sim.simulator.state, verbose=verbose,
+                              should_stop=should_stop, on_phase=on_phase)
 
 
 def versions():

@@ -143,6 +143,12 @@ class Session:
         device = brian2.get_device()
         self.mark("built")
         if self.device == "cpp_standalone":
+            # the weights and delays from files (run_args): Brian2 reads them where
+            # its run starts by default, *after* the spike queues were prepared with
+            # the delays then in the arrays (zeros), so every spike arrived one step
+            # after it was sent; read them here, once the synapses exist
+            if self.run_args:
+                device.apply_run_args()
             # static arrays are loaded when the program starts and kept to the end;
             # those made so far only fed the set-up code above
             freed = [name for name in device.static_arrays if name.startswith("_static_array_")]
@@ -157,6 +163,34 @@ def _mark_code(label):
             "std::ios::app); _pd14_marks << \"" + label + " \" << std::fixed << "
             "(_pd14_ts.tv_sec + 1e-9 * _pd14_ts.tv_nsec) << std::endl; }")
 
+
+# SIGINT/SIGTERM in the program: stop after the current time step (Brian2's run
+# loop checks Network::_globally_stopped every step), then write the results as
+# usual, so the spikes up to there are kept. A Ctrl-C at a terminal reaches the
+# program and Python (which forwards what it gets) together: repeats within 2 s
+# are the same request; a later signal ends the program at once.
+_SIGNAL_CODE = """
+{
+    static volatile sig_atomic_t _pd14_signal = 0;
+    static volatile double _pd14_first_signal = 0.0;
+    struct sigaction _pd14_action;
+    std::memset(&_pd14_action, 0, sizeof(_pd14_action));
+    _pd14_action.sa_handler = [](int number) {
+        struct timespec _pd14_ts;
+        clock_gettime(CLOCK_MONOTONIC, &_pd14_ts);
+        const double now = _pd14_ts.tv_sec + 1e-9 * _pd14_ts.tv_nsec;
+        if (_pd14_signal == 0) {
+            _pd14_signal = number;
+            _pd14_first_signal = now;
+            Network::_globally_stopped = true;
+        } else if (now - _pd14_first_signal > 2.0) {
+            _exit(128 + number);
+        }
+    };
+    sigaction(SIGINT, &_pd14_action, 0);
+    sigaction(SIGTERM, &_pd14_action, 0);
+}
+"""
 
 # VmHWM: the program's own peak RSS (getrusage's ru_maxrss would include the
 # Python parent's RSS at fork time, which Linux carries across exec)
@@ -229,10 +263,13 @@ def activate(device, params, threads, verbose=True):
         brian2.prefs.devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc = [
             arg for arg in nvcc_args if not arg.startswith("-std=")] + ["-std=c++17"]
     dev = brian2.get_device()
-    for header in ("<cstdio>", "<cstdlib>", "<string>", "<fstream>", "<ctime>", "<iomanip>"):
+    for header in ("<cstdio>", "<cstdlib>", "<string>", "<fstream>", "<ctime>", "<iomanip>",
+                   "<csignal>", "<cstring>", "<unistd.h>", "\"network.h\""):
         if header not in dev.headers:
             dev.headers.append(header)
     dev.insert_code("after_start", _mark_code("start"))
+    if device == "cpp_standalone":
+        dev.insert_code("after_start", _SIGNAL_CODE)
     dev.insert_code("before_end", _PEAK_RSS_CODE)
     dev.insert_code("before_end", _mark_code("end"))
     if verbose:
@@ -268,12 +305,44 @@ def _queue_brian2_runs(session, state):
             _add_phase_marker(state, session.runs[0])
         state.network.run(float(boundaries[-1]) * brian2.ms, report=report,
                           report_period=5.0 * brian2.second)
+        _sort_clock_starts(brian2.get_device().main_queue)
     else:
         for i, duration in enumerate(session.runs):
             state.network.run(duration * brian2.ms, report=report,
                               report_period=5.0 * brian2.second)
             session.mark(f"t{boundaries[i]:.6f}")
     session.mark("done")
+    clock_t = brian2.get_device().get_array_name(brian2.defaultclock.variables["t"],
+                                                 access_data=False)
+    brian2.get_device().insert_code("main", (
+        "{ std::ofstream _pd14_marks((brian::results_dir + \"" + MARKS_FILE + "\").c_str(), "
+        "std::ios::app); _pd14_marks << \"reached_ms \" << std::setprecision(17) << "
+        f"brian::{clock_t}[0] * 1e3 << std::endl; }}"))
+
+
+def _sort_clock_starts(main_queue):
+    """Put the start values of the clocks, which a run sets in ``main.cpp`` one
+    clock after the other, in name order (in place).
+
+    Brian2 sets them in the order of a set of clock objects (ordered by their
+    addresses), so with several clocks (e.g. the state monitors' own) ``main.cpp``
+    would differ from process to process and be recompiled every run. Each line
+    sets one value of one clock, so the order does not matter to the program."""
+    def is_clock_start(entry):
+        func, args = entry
+        return (func == "set_by_single_value" and isinstance(args[0], str)
+                and (args[0].endswith("clock_t") or args[0].endswith("clock_timestep")))
+
+    i = 0
+    while i < len(main_queue):
+        if not is_clock_start(main_queue[i]):
+            i += 1
+            continue
+        j = i
+        while j < len(main_queue) and is_clock_start(main_queue[j]):
+            j += 1
+        main_queue[i:j] = sorted(main_queue[i:j], key=lambda entry: str(entry[1][0]))
+        i = j
 
 
 def _add_phase_marker(state, first_phase_ms):
@@ -314,9 +383,20 @@ double pd14_mark_time(const double t, const double boundary, const double dt)
 """
 
 
-def execute(session, state, labels=("presimulate", "simulate"), verbose=True):
-    """Generate, compile and run the program; returns phase timings (s) and peak RSS."""
+def execute(session, state, labels=("presimulate", "simulate"), verbose=True,
+            should_stop=None, on_phase=None):
+    """Generate, compile and run the program; returns phase timings (s), the
+    program's peak RSS and ``reached_ms``, the biological time it simulated.
+
+    SIGINT/SIGTERM while the program runs (to the program or to Python, which
+    passes them on) stop it after the current step; it then writes what it
+    recorded, and ``reached_ms`` is less than the queued duration. If
+    ``should_stop()`` is true once the program is compiled, it is not started
+    (``reached_ms`` 0). ``on_phase(name)`` is called with the first phase's name
+    as the program starts.
+    """
     import brian2
+    from .. import interrupts
     if session.executed:
         raise BackendError("the Brian2 standalone program has already been run; call "
                            "sim.setup() and build the model again for another run")
@@ -335,15 +415,23 @@ def execute(session, state, labels=("presimulate", "simulate"), verbose=True):
             write_pch_makefile(session.project_dir)
         device.compile_source(session.project_dir, _compiler_name(), False, False)
     except RuntimeError as err:
+        if should_stop is not None and should_stop():
+            # a Ctrl-C at a terminal also ends make
+            return {"compile": time.perf_counter() - t0, "reached_ms": 0.0}
         raise BackendError(f"Brian2 could not compile the standalone program ({err}); see "
                            f"{session.project_dir}") from err
     compile_s = time.perf_counter() - t0
     make_s = (device.timers.get("compile") or {}).get("make")
     # the written static arrays are no longer needed in Python
     device.static_arrays.clear()
+    if should_stop is not None and should_stop():
+        return {"compile": compile_s, "reached_ms": 0.0}
+    if on_phase is not None:
+        on_phase(list(labels)[-len(session.runs)])
     started = time.monotonic()
     t0 = time.perf_counter()
-    device.run(directory=session.project_dir, with_output=True, run_args=session.run_args)
+    with interrupts.passed_to_children():
+        device.run(directory=session.project_dir, with_output=True, run_args=session.run_args)
     program_s = time.perf_counter() - t0
     session.executed = True
     marks, peak_kb = read_marks(os.path.join(device.results_dir, MARKS_FILE))
@@ -351,15 +439,19 @@ def execute(session, state, labels=("presimulate", "simulate"), verbose=True):
                "program_start": marks["start"] - started,
                "connect_in_program": marks["built"] - marks["start"],
                "save_in_program": marks["end"] - marks["done"],
-               "peak_rss_program_bytes": peak_kb * 1024}
+               "peak_rss_program_bytes": peak_kb * 1024,
+               "reached_ms": round(marks.get("reached_ms", float(np.sum(session.runs))), 6)}
     if make_s is not None:
         timings["make"] = make_s
-    # phase ends: the marks at the run boundaries (the last phase ends at "done")
-    ends = [marks.get(f"t{b:.6f}") for b in np.cumsum(session.runs)[:-1]] + [marks["done"]]
+    # phase ends: the marks at the run boundaries; the phase in which the program
+    # stopped (the last one, if it was not stopped) ends at "done"
+    boundaries = np.cumsum(session.runs)
     previous = marks["built"]
-    for name, end in zip(list(labels)[-len(session.runs):], ends):
-        if end is None:
-            raise BackendError(f"the standalone program wrote no mark for the end of {name}")
+    for name, boundary in zip(list(labels)[-len(session.runs):], boundaries):
+        end = marks.get(f"t{boundary:.6f}")
+        if end is None or boundary == boundaries[-1]:
+            timings[name] = marks["done"] - previous
+            break
         timings[name] = end - previous
         previous = end
     return timings
