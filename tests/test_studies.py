@@ -23,14 +23,16 @@ def test_built_in_studies_are_the_ones_of_issue_13():
     assert full["full_dc"]["parameters"] == {"N_scaling": 1.0, "K_scaling": 1.0,
                                              "background": "dc", "t_presim_ms": 500.0,
                                              "t_sim_ms": 10000.0}
-    assert _groups(full["full_dc"]) == [("nest", 3, "native"), ("nest", 1, "numpy"),
+    band = studies.BAND_SEEDS
+    assert band >= 8  # 3 seeds made NEST fail its own band (validation/false_alarms.py)
+    assert _groups(full["full_dc"]) == [("nest", band, "native"), ("nest", 1, "numpy"),
                                         ("brian2", 2, "native")]
-    assert _groups(full["neuron_dc0.35"]) == [("nest", 3, "native"), ("neuron", 1, "native")]
+    assert _groups(full["neuron_dc0.35"]) == [("nest", band, "native"), ("neuron", 1, "native")]
     for background in ("dc", "poisson"):
         part = studies.STUDIES["long"]["parts"][f"long_{background}"]
         assert part["parameters"]["t_sim_ms"] == 60000.0
         assert part["parameters"]["N_scaling"] == part["parameters"]["K_scaling"] == 0.2
-        assert _groups(part)[0] == ("nest", 3, "native")
+        assert _groups(part)[0] == ("nest", studies.BAND_SEEDS, "native")
     thalamic = studies.STUDIES["thalamic"]["parts"]["thalamic_dc"]
     assert thalamic["parameters"]["thalamic_input"] and thalamic["response"]
     assert {(sim, n) for sim, n, _ in _groups(thalamic)} == {

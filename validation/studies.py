@@ -19,7 +19,7 @@ A study file (JSON)::
 
     {"description": "...",
      "parts": {"<part>": {"parameters": {<parameter overrides>},
-                          "runs": [{"simulator": "nest", "seeds": 3},
+                          "runs": [{"simulator": "nest", "seeds": 8},
                                    {"simulator": "nest", "seeds": 1,
                                     "parameters": {"connectivity_rng": "numpy"}}],
                           "reference_sim": "nest",          (optional)
@@ -67,16 +67,22 @@ _FULL = {"N_scaling": 1.0, "K_scaling": 1.0, "background": "dc",
          "t_presim_ms": 500.0, "t_sim_ms": 10000.0}
 _LONG = {"N_scaling": 0.2, "K_scaling": 0.2, "t_presim_ms": 500.0, "t_sim_ms": 60000.0}
 
+# NEST seeds that make a band: with 3, NEST itself failed 5.4 of 24 cells per
+# trial against its own band, at least one in 99.7 % of trials; with 8, 0.11 and
+# 11 % (2 held-out seeds, leave-k-out over 10 seeds at N = K = 0.2 DC 10 s:
+# validation/false_alarms.py, docs/validation/studies.md)
+BAND_SEEDS = 8
+
 STUDIES = {
     "full": {
-        "description": "full scale, DC, 500 + 10,000 ms: NEST (3 seeds) as the band, NEST on "
+        "description": "full scale, DC, 500 + 10,000 ms: NEST (8 seeds) as the band, NEST on "
                        "the numpy-drawn network (1 seed), Brian2 (2 seeds); NEURON cannot "
                        "hold full scale in 24 GB, so NEURON against NEST at N = K = "
                        f"{NEURON_FULL_STUDY_SCALE:g}, its largest scale that fits",
         "parts": {
             "full_dc": {
                 "parameters": _FULL,
-                "runs": [{"simulator": "nest", "seeds": 3},
+                "runs": [{"simulator": "nest", "seeds": BAND_SEEDS},
                          {"simulator": "nest", "seeds": 1,
                           "parameters": {"connectivity_rng": "numpy"}},
                          {"simulator": "brian2", "seeds": 2}],
@@ -84,19 +90,19 @@ STUDIES = {
             f"neuron_dc{NEURON_FULL_STUDY_SCALE:g}": {
                 "parameters": {**_FULL, "N_scaling": NEURON_FULL_STUDY_SCALE,
                                "K_scaling": NEURON_FULL_STUDY_SCALE},
-                "runs": [{"simulator": "nest", "seeds": 3},
+                "runs": [{"simulator": "nest", "seeds": BAND_SEEDS},
                          {"simulator": "neuron", "seeds": 1}],
             },
         },
     },
     "long": {
-        "description": "N = K = 0.2, 500 + 60,000 ms, DC and Poisson: NEST (3 seeds) as "
+        "description": "N = K = 0.2, 500 + 60,000 ms, DC and Poisson: NEST (8 seeds) as "
                        "the band, Brian2 (2 seeds), NEURON (1 seed); the CC and CV cells "
                        "with the narrower 60 s band",
         "parts": {
             f"long_{background}": {
                 "parameters": {**_LONG, "background": background},
-                "runs": [{"simulator": "nest", "seeds": 3},
+                "runs": [{"simulator": "nest", "seeds": BAND_SEEDS},
                          {"simulator": "brian2", "seeds": 2},
                          {"simulator": "neuron", "seeds": 1}],
             } for background in ("dc", "poisson")
