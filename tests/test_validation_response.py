@@ -60,6 +60,21 @@ def test_features_of_a_known_response():
     assert features["return_ms"] == pytest.approx(8.0)
 
 
+def test_a_later_burst_is_not_the_peak():
+    # the evoked peak at 705 ms (2300 /s) and a larger spontaneous burst at 820 ms:
+    # the peak is searched only up to 50 ms after the onset
+    spikes = _population()
+    burst = PopulationSpikes(spikes.index, np.concatenate([spikes.times_ms,
+                             np.full(300, 820.5)]), spikes.size)
+    edges, rate = response.psth(burst, 600.0, 900.0)
+    assert rate[220] > 2300.0  # the bin [820, 821) is the largest after the onset
+    features = response.response_features(edges, rate, 700.0)
+    assert features["peak_ms"] == 705.0 and features["peak_hz"] == pytest.approx(2300.0)
+    # over the whole window the burst would win
+    whole = response.response_features(edges, rate, 700.0, search_ms=200.0)
+    assert whole["peak_ms"] == 820.0
+
+
 def test_no_return_inside_the_window_is_nan():
     spikes = _population()
     late = PopulationSpikes(spikes.index, np.concatenate([spikes.times_ms,

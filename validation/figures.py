@@ -152,9 +152,11 @@ def linestyles(run_simulators):
     return styles
 
 
-def response_psths(trials, pulse_start_ms, pulse_stop_ms, path, title=""):
+def response_psths(trials, pulse_start_ms, pulse_stop_ms, path, title="", zoom_ms=(-20.0, 50.0)):
     """PSTHs around the thalamic pulse: one panel per population, one colour per
     simulator, each trial a thin line and the trial mean bold; the pulse shaded.
+    The axis shows ``zoom_ms`` around the onset (the response lasts ~10 ms; the
+    statistics use the whole PSTH window).
 
     ``trials``: ``{simulator: [population_responses of one run, ...]}`` as
     returned by :func:`validation.response.population_responses`.
@@ -174,6 +176,8 @@ def response_psths(trials, pulse_start_ms, pulse_stop_ms, path, title=""):
             ax.step(edges[:-1], rates.mean(axis=0), where="post", color=colours[simulator],
                     lw=1.4)
         ax.axvspan(pulse_start_ms, pulse_stop_ms, color="0.85", zorder=0)
+        if zoom_ms is not None:
+            ax.set_xlim(pulse_start_ms + zoom_ms[0], pulse_start_ms + zoom_ms[1])
         ax.set_title(key, fontsize=9)
         ax.tick_params(labelsize=7)
         ax.set_xlabel("time (ms)", fontsize=7)
@@ -182,7 +186,7 @@ def response_psths(trials, pulse_start_ms, pulse_stop_ms, path, title=""):
     labels = [f"{sim} ({len(runs)} trials)" for sim, runs in trials.items()]
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=7, frameon=False)
     fig.suptitle(title or "PSTH around the thalamic pulse (1 ms bins; thin: trials, "
-                 "bold: mean)", fontsize=10)
+                 "bold: mean; pulse shaded)", fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.savefig(path, dpi=_DPI)
     plt.close(fig)

@@ -22,7 +22,7 @@ def _number(value, digits=1):
 def build_response_report(run_dirs, out_dir, reference_sim="nest",
                           window_ms=response.DEFAULT_WINDOW_MS, bin_ms=response.DEFAULT_BIN_MS,
                           smooth_bins=response.DEFAULT_SMOOTH_BINS, k_sd=response.DEFAULT_K_SD,
-                          overwrite=False):
+                          search_ms=response.DEFAULT_SEARCH_MS, overwrite=False):
     """Write the response report of ``run_dirs`` (runs with ``thalamic_input``) into
     ``out_dir``; returns the summary dict (what ``response.json`` holds).
 
@@ -54,7 +54,7 @@ def build_response_report(run_dirs, out_dir, reference_sim="nest",
         trials[simulator] = [
             response.population_responses(
                 storage.spike_table(storage.read_block(storage.spike_file(run.path))),
-                onset, window_ms, bin_ms, smooth_bins, k_sd)
+                onset, window_ms, bin_ms, smooth_bins, k_sd, search_ms)
             for run in group]
     band = response.trial_band(trials[reference_sim], onset, smooth_bins)
     comparisons = {}
@@ -73,6 +73,7 @@ def build_response_report(run_dirs, out_dir, reference_sim="nest",
     summary = report.json_safe({
         "settings": {"reference_sim": reference_sim, "window_ms": list(window_ms),
                      "bin_ms": bin_ms, "smooth_bins": smooth_bins, "k_sd": k_sd,
+                     "search_ms": search_ms,
                      "onset_ms": onset, "stop_ms": stop},
         "trials": {sim: [run.path for run in group] for sim, group in groups.items()},
         "features": features,
@@ -97,8 +98,9 @@ def _markdown(summary, groups, figure_name):
         f"Trials (seeds): {', '.join(f'{sim} {len(g)}' for sim, g in groups.items())}. "
         f"Pulse {s['onset_ms']:g}-{s['stop_ms']:g} ms. PSTH in {s['bin_ms']:g} ms bins over "
         f"{s['window_ms'][0]:g}-{s['window_ms'][1]:g} ms, in spikes/s per neuron.", "",
-        "Baseline: mean PSTH before the onset. Peak: largest bin from the onset on; latency: "
-        "its start minus the onset. Return: first bin after the peak whose "
+        "Baseline: mean PSTH before the onset. Peak: largest bin from the onset to "
+        f"{s['search_ms']:g} ms after it (later bursts are spontaneous activity, not the "
+        "response); latency: its start minus the onset. Return: first bin after the peak whose "
         f"{s['smooth_bins']}-bin moving average lies within baseline +- {s['k_sd']:g} SD "
         "(SD of that moving average before the onset), from the onset; '-' if it does not "
         "return inside the window. Definitions in `validation/response.py`.", "",
