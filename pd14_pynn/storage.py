@@ -26,6 +26,7 @@ import contextlib
 import datetime
 import importlib.metadata
 import json
+import math
 import os
 import platform
 import sys
@@ -182,22 +183,27 @@ def remove_run_files(run_dir):
             os.remove(path)
 
 
-def _jsonable(value):
+def jsonable(value, nonfinite_as_none=False):
+    """``value`` with numpy arrays and scalars as Python lists and numbers, for JSON;
+    with ``nonfinite_as_none``, NaN and inf as None (null: "no value"; run files
+    keep them as numbers, reports write null)."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v, nonfinite_as_none) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v, nonfinite_as_none) for v in value]
     if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
+        return jsonable(value.tolist(), nonfinite_as_none)
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if nonfinite_as_none and isinstance(value, float) and not math.isfinite(value):
+        return None
     return value
 
 
 def write_json(path, data):
     """Write ``data`` (numpy values allowed) as indented JSON."""
     with open(path, "w") as handle:
-        json.dump(_jsonable(data), handle, indent=2, sort_keys=False)
+        json.dump(jsonable(data), handle, indent=2, sort_keys=False)
         handle.write("\n")
 
 

@@ -99,7 +99,8 @@ def build_parser():
     study.add_argument("--reference-sim", default="nest",
                        help="simulator whose seed-to-seed distances set the band (default nest)")
     study.add_argument("--study", metavar="NAME|FILE",
-                       help="run a named study (full, long, thalamic; docs/validation/studies.md) "
+                       help="run a named study (full, long, thalamic, standalone; "
+                            "docs/validation/studies.md) "
                             "or a study file (JSON, see validation/studies.py); resumable: "
                             "complete runs in --out are reused, unfinished ones rerun")
     study.add_argument("--plan", action="store_true",

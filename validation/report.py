@@ -19,7 +19,7 @@ import html
 import math
 import os
 
-import numpy as np
+from pd14_pynn import storage
 
 from .distances import FAIL, NOT_APPLICABLE, PASS
 from .statistics import STATISTICS
@@ -400,15 +400,5 @@ def write_report(summary, figures, out_dir):
 
 def json_safe(value):
     """``value`` with NaN/inf as None (null: "no value" in JSON) and numpy types as Python's."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
+    return storage.jsonable(value, nonfinite_as_none=True)
 

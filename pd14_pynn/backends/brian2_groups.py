@@ -122,11 +122,9 @@ class SharedView:
         return self._all()[index]
 
     def __setitem__(self, index, values):
-        selected = np.arange(len(self._group))[index]
-        values = values * np.ones(len(selected)) if np.ndim(values) == 0 else values
-        value = one_value(self._group, self._name, values)
-        if len(selected) != len(self._group) and not homogeneous(
-                [self._value(), value]):
+        value = values if np.ndim(values) == 0 else one_value(self._group, self._name, values)
+        if len(np.arange(len(self._group))[index]) < len(self._group):
+            # the neurons not selected keep the current value: the new one must equal it
             one_value(self._group, self._name, [self._value(), value])
         setattr(self._group, self._name, value)
 

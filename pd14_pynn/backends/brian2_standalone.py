@@ -29,6 +29,7 @@ usual (``get_data``).
 
 import atexit
 import fcntl
+import itertools
 import os
 import shutil
 import time
@@ -125,10 +126,7 @@ class Session:
         if self.device != "cpp_standalone":
             return
         import brian2
-        device = brian2.get_device()
-        for name in ("_synaptic_pre", "_synaptic_post"):
-            array = device.get_array_name(synapses.variables[name], access_data=False)
-            device.insert_code("main", f"{array}.reserve({array}.size() + {int(n_new)});")
+        reserve_synapses(brian2.get_device(), synapses, n_new)
 
     def mark(self, label):
         """Append ``label <monotonic seconds>`` to the marks file when main() gets here."""
@@ -151,17 +149,38 @@ class Session:
                 device.apply_run_args()
             # static arrays are loaded when the program starts and kept to the end;
             # those made so far only fed the set-up code above
-            freed = [name for name in device.static_arrays if name.startswith("_static_array_")]
-            device.insert_code("main", "\n".join(
-                f"if ({name} != 0) {{ delete [] {name}; {name} = 0; }}" for name in freed))
+            free_static_arrays(device)
         self.built_marked = True
 
 
+def reserve_synapses(device, synapses, n_new):
+    """Have the ``cpp_standalone`` program reserve room for ``n_new`` more synapses
+    in ``synapses``' (i, j) vectors before connecting: they grow by push_back,
+    which over-allocates up to 2x (at full scale, gigabytes)."""
+    for name in ("_synaptic_pre", "_synaptic_post"):
+        array = device.get_array_name(synapses.variables[name], access_data=False)
+        device.insert_code("main", f"{array}.reserve({array}.size() + {int(n_new)});")
+
+
+def free_static_arrays(device):
+    """Have the ``cpp_standalone`` program free, at this point, the static arrays
+    queued so far (loaded at start and otherwise kept to the end)."""
+    device.insert_code("main", "\n".join(
+        f"if ({name} != 0) {{ delete [] {name}; {name} = 0; }}"
+        for name in device.static_arrays if name.startswith("_static_array_")))
+
+
+def _write_mark_code(label, value):
+    """C++ that appends ``label <value>`` (``value``: a C++ expression) to the marks file."""
+    return ("{ std::ofstream _pd14_marks((brian::results_dir + \"" + MARKS_FILE + "\").c_str(), "
+            "std::ios::app); _pd14_marks << \"" + label + " \" << " + value + " << std::endl; }")
+
+
 def _mark_code(label):
+    """C++ that appends ``label <monotonic seconds>`` to the marks file."""
     return ("{ struct timespec _pd14_ts; clock_gettime(CLOCK_MONOTONIC, &_pd14_ts); "
-            "std::ofstream _pd14_marks((brian::results_dir + \"" + MARKS_FILE + "\").c_str(), "
-            "std::ios::app); _pd14_marks << \"" + label + " \" << std::fixed << "
-            "(_pd14_ts.tv_sec + 1e-9 * _pd14_ts.tv_nsec) << std::endl; }")
+            + _write_mark_code(label, "std::fixed << (_pd14_ts.tv_sec + 1e-9 * _pd14_ts.tv_nsec)")
+            + " }")
 
 
 # SIGINT/SIGTERM in the program: stop after the current time step (Brian2's run
@@ -314,10 +333,8 @@ def _queue_brian2_runs(session, state):
     session.mark("done")
     clock_t = brian2.get_device().get_array_name(brian2.defaultclock.variables["t"],
                                                  access_data=False)
-    brian2.get_device().insert_code("main", (
-        "{ std::ofstream _pd14_marks((brian::results_dir + \"" + MARKS_FILE + "\").c_str(), "
-        "std::ios::app); _pd14_marks << \"reached_ms \" << std::setprecision(17) << "
-        f"brian::{clock_t}[0] * 1e3 << std::endl; }}"))
+    brian2.get_device().insert_code("main", _write_mark_code(
+        "reached_ms", f"std::setprecision(17) << brian::{clock_t}[0] * 1e3"))
 
 
 def _sort_clock_starts(main_queue):
@@ -333,16 +350,11 @@ def _sort_clock_starts(main_queue):
         return (func == "set_by_single_value" and isinstance(args[0], str)
                 and (args[0].endswith("clock_t") or args[0].endswith("clock_timestep")))
 
-    i = 0
-    while i < len(main_queue):
-        if not is_clock_start(main_queue[i]):
-            i += 1
-            continue
-        j = i
-        while j < len(main_queue) and is_clock_start(main_queue[j]):
-            j += 1
-        main_queue[i:j] = sorted(main_queue[i:j], key=lambda entry: str(entry[1][0]))
-        i = j
+    ordered = []
+    for clock_starts, entries in itertools.groupby(main_queue, key=is_clock_start):
+        entries = list(entries)
+        ordered += sorted(entries, key=lambda entry: entry[1][0]) if clock_starts else entries
+    main_queue[:] = ordered
 
 
 def _add_phase_marker(state, first_phase_ms):
@@ -440,7 +452,7 @@ def execute(session, state, labels=("presimulate", "simulate"), verbose=True,
                "connect_in_program": marks["built"] - marks["start"],
                "save_in_program": marks["end"] - marks["done"],
                "peak_rss_program_bytes": peak_kb * 1024,
-               "reached_ms": round(marks.get("reached_ms", float(np.sum(session.runs))), 6)}
+               "reached_ms": round(marks["reached_ms"], 6)}
     if make_s is not None:
         timings["make"] = make_s
     # phase ends: the marks at the run boundaries; the phase in which the program

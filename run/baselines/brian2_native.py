@@ -22,7 +22,8 @@ params, d, args = parse(__doc__)
 clock = Clock()
 standalone = args.device == "cpp_standalone"
 if standalone:
-    from pd14_pynn.backends.brian2_standalone import cache_root
+    from pd14_pynn.backends.brian2_standalone import (cache_root, free_static_arrays,
+                                                      reserve_synapses)
     project = os.path.join(cache_root(), f"native_N{args.n_scaling:g}-K{args.k_scaling:g}_"
                                          f"{args.bg}_t{args.threads}")
     b2.set_device("cpp_standalone", build_on_run=False, directory=project)
@@ -96,11 +97,7 @@ for t, s, src, tgt, weights, dl in recurrent_connections(params, d):
     del src, tgt, weights, dl
 assert filled == n_total
 if standalone:
-    # the program grows the (i, j) vectors by push_back: reserving the final size
-    # avoids up to 2x over-allocation (as pd14_pynn does)
-    for name in ("_synaptic_pre", "_synaptic_post"):
-        array = b2.get_device().get_array_name(synapses.variables[name], access_data=False)
-        b2.get_device().insert_code("main", f"{array}.reserve({n_total});")
+    reserve_synapses(b2.get_device(), synapses, n_total)  # as pd14_pynn does
 synapses.connect(i=all_i, j=all_j)
 del all_i, all_j
 all_w *= 1e-12  # in place: SI units without another full-size copy
@@ -123,9 +120,7 @@ if standalone:
     # the static arrays (i, j, w, delay) only fed the set-up code above: free them
     # in the program before the first step, and in Python once they are written
     # (at full scale 7 GB each; as pd14_pynn does)
-    b2.get_device().insert_code("main", "\n".join(
-        f"if ({name} != 0) {{ delete [] {name}; {name} = 0; }}"
-        for name in b2.get_device().static_arrays if name.startswith("_static_array_")))
+    free_static_arrays(b2.get_device())
     network.run(params["t_presim_ms"] * b2.ms)
     mark("presimulated")
     network.run(params["t_sim_ms"] * b2.ms)
