@@ -276,6 +276,8 @@ class _RunRecord:
             argv = ["python"] + argv
         if "--overwrite" not in argv:
             argv.append("--overwrite")
+        if parallel.launcher_size() > 1:
+            argv = ["mpirun", "-np", str(parallel.launcher_size())] + argv
         return " ".join(shlex.quote(str(a)) for a in argv)
 
 

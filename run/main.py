@@ -168,12 +168,13 @@ def compare(args, argv):
     return summary
 
 
-def _run_or_stop(cmd, name, seed, run_dir, n_finished, out, rerun):
+def _run_or_stop(cmd, name, seed, run_dir, n_finished, out, rerun, env=None):
     """Run one study run; an interrupted run stops the study (RunInterrupted, with
     where it stopped and ``rerun``), a failed one raises BackendError."""
-    code, stderr = _run_child(cmd)
-    if code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
-        name_of_signal = signal.Signals(code - 128).name
+    code, stderr, received = _run_child(cmd, env)
+    if code in (128 + signal.SIGINT, 128 + signal.SIGTERM) or (received and code != 0):
+        # mpirun exits with 1 when its ranks stopped on the SIGTERM passed to them
+        name_of_signal = signal.Signals(code - 128 if code > 128 else received[0]).name
         message = (f"study interrupted by {name_of_signal} in the run {name}, seed "
                    f"{seed}: {n_finished} finished runs are kept in "
                    f"{os.path.dirname(run_dir)}, the interrupted one says where it "
@@ -236,13 +237,14 @@ def run_study(args, argv):
             storage.write_json(config, {k: v for k, v in run.overrides.items() if k != "seed"})
             print(f"[{time.perf_counter() - started:7.0f} s] {part_name}: {run.group}, seed "
                   f"{run.seed} -> {run.run_dir}"
+                  + (f" ({run.ranks} MPI ranks)" if run.ranks > 1 else "")
                   + (f" (again: it held {run.why})" if run.state == studies.RERUN else ""),
                   flush=True)
-            cmd = [sys.executable, os.path.abspath(__file__), run.simulator, "--config", config,
-                   "--seed", str(run.seed), "--out", run.run_dir, *passthrough]
+            cmd = [*run.command(os.path.abspath(__file__), config), *passthrough]
             if run.state == studies.RERUN:
                 cmd.append("--overwrite")  # this folder only: it holds no complete run
-            _run_or_stop(cmd, run.group, run.seed, run.run_dir, finished, out, rerun)
+            _run_or_stop(cmd, run.group, run.seed, run.run_dir, finished, out, rerun,
+                         env=studies.launch_environment(run.ranks))
             finished += 1
         run_dirs = [run.run_dir for run in part_runs]
         window = part.get("analysis_window_ms") or (None, None)
@@ -264,12 +266,14 @@ def run_study(args, argv):
     return summaries
 
 
-def _run_child(cmd):
+def _run_child(cmd, env=None):
     """Run one study run; SIGINT or SIGTERM to this process are passed on as SIGTERM,
     so that the run stops after its current step and keeps what it simulated (at a
     terminal, Ctrl-C reaches the run directly too; it ignores the second signal).
-    A second Ctrl-C ends this process at once. Returns (exit code, stderr)."""
-    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    A second Ctrl-C ends this process at once. Returns (exit code, stderr, signals
+    received)."""
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=env)
     received = []
 
     def forward(number, frame):
@@ -285,7 +289,7 @@ def _run_child(cmd):
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-    return child.returncode, stderr
+    return child.returncode, stderr, received
 
 
 def resolve_parameters(args):

@@ -28,6 +28,11 @@ def test_built_in_studies_are_the_ones_of_issue_13():
     assert _groups(full["full_dc"]) == [("nest", band, "native"), ("nest", 1, "numpy"),
                                         ("brian2", 2, "native")]
     assert _groups(full["neuron_dc0.35"]) == [("nest", band, "native"), ("neuron", 1, "native")]
+    # NEURON on both cores of the 2-core machine (same spikes as one rank, docs/mpi.md)
+    neuron_groups = [g for study in studies.STUDIES.values() for part in study["parts"].values()
+                     for g in part["runs"] if g["simulator"] == "neuron"
+                     and part["parameters"].get("t_sim_ms", 0) >= 10000]
+    assert len(neuron_groups) == 3 and all(g["ranks"] == 2 for g in neuron_groups)
     for background in ("dc", "poisson"):
         part = studies.STUDIES["long"]["parts"][f"long_{background}"]
         assert part["parameters"]["t_sim_ms"] == 60000.0
@@ -68,6 +73,42 @@ def test_time_estimate_reproduces_the_measured_anchors():
         < studies.estimate_seconds("nest", full)
 
 
+def test_brian2_estimate_follows_its_device():
+    dc02 = {"N_scaling": 0.2, "K_scaling": 0.2, "background": "dc", "t_presim_ms": 500,
+            "t_sim_ms": 10000}
+    standalone = parameters.resolve({**dc02, "brian2_device": "cpp_standalone"})
+    runtime = parameters.resolve({**dc02, "brian2_device": "runtime"})
+    # docs/validation/standalone_dc02: RTF 2.7, about 5 s build (the compile of a new seed)
+    assert studies.estimate_seconds("brian2", standalone) == pytest.approx(
+        studies.RUN_OVERHEAD_S + 5.0 + 2.7 * 10.5, rel=1e-3)
+    # docs/validation/dc02_10seeds (runtime device): RTF 13.3, build 25 s
+    assert studies.estimate_seconds("brian2", runtime) == pytest.approx(
+        studies.RUN_OVERHEAD_S + 25.0 + 13.3 * 10.5, rel=1e-3)
+
+
+def test_ranks_launch_neuron_under_mpirun_or_say_why_not(tmp_path, monkeypatch):
+    study = {"parts": {"p": {"parameters": {"N_scaling": 0.02, "K_scaling": 0.02},
+                             "runs": [{"simulator": "nest", "seeds": 2},
+                                      {"simulator": "neuron", "seeds": 1, "ranks": 2}]}}}
+    monkeypatch.setattr(studies.shutil, "which", lambda name: f"/opt/bin/{name}")
+    monkeypatch.setattr(studies.importlib.util, "find_spec", lambda name: object())
+    planned = studies.plan(study, str(tmp_path))
+    assert [r.ranks for r in planned] == [1, 1, 2]
+    cmd = planned[2].command("run/main.py", "c.json")
+    assert cmd[:6] == ["/opt/bin/mpirun", "--mca", "odls_base_sigkill_timeout", "30", "-np", "2"]
+    assert cmd[7:9] == ["run/main.py", "neuron"]
+    assert planned[0].command("run/main.py", "c.json")[1:3] == ["run/main.py", "nest"]
+    one = studies.estimate_seconds("neuron", planned[2].params)
+    two = studies.estimate_seconds("neuron", planned[2].params, ranks=2)
+    assert two - studies.RUN_OVERHEAD_S == pytest.approx((one - studies.RUN_OVERHEAD_S) / 2)
+    assert "x2 ranks" in studies.describe_plan("p", study, planned)[3]
+    # without mpi4py: one process, and the plan says why
+    monkeypatch.setattr(studies.importlib.util, "find_spec", lambda name: None)
+    planned = studies.plan(study, str(tmp_path))
+    assert planned[2].ranks == 1 and planned[2].command("m.py", "c")[1] == "m.py"
+    assert "[1 process, not 2: no mpi4py]" in studies.describe_plan("p", study, planned)[3]
+
+
 @pytest.mark.parametrize("change, message", [
     ({"parts": {}}, "non-empty object 'parts'"),
     ({"parts": {"a": {"runs": [{"simulator": "nest", "seeds": 2}], "colour": 1}}},
@@ -77,6 +118,11 @@ def test_time_estimate_reproduces_the_measured_anchors():
                                {"simulator": "brian2", "seeds": 3}]}}},
      ">= 2 seeds of the reference simulator 'nest', got 1"),
     ({"parts": {"a": {"runs": [{"simulator": "nest", "seeds": 0}]}}}, "positive integer"),
+    ({"parts": {"a": {"runs": [{"simulator": "nest", "seeds": 2},
+                               {"simulator": "neuron", "ranks": 0}]}}},
+     "'ranks' must be a positive integer, got 0"),
+    ({"parts": {"a": {"runs": [{"simulator": "nest", "seeds": 2, "ranks": 2}]}}},
+     "'ranks' > 1 is for neuron .*not 'nest'"),
 ])
 def test_bad_study_files_are_refused(tmp_path, change, message):
     path = tmp_path / "s.json"
@@ -157,3 +203,30 @@ def test_tiny_study_runs_then_resumes(tmp_path):
     assert (runs / "nest_seed55" / "spikes.pkl").stat().st_mtime_ns == kept
     assert storage.read_status(str(runs / "nest_seed56"))["status"] == "complete"
     assert (runs / "nest_seed56" / "spikes.pkl").exists()
+
+
+def test_study_runs_neuron_on_two_ranks(tmp_path):
+    """A study group with "ranks": 2 runs NEURON under mpirun: one run folder, written
+    by rank 0, that says it ran on 2 processes (needs Open MPI and mpi4py, as
+    tests/test_mpi.py)."""
+    study = tmp_path / "mpi.json"
+    study.write_text(json.dumps({"parts": {"mpi": {
+        "parameters": {"N_scaling": 0.02, "K_scaling": 0.02, "background": "dc",
+                       "t_presim_ms": 50.0, "t_sim_ms": 100.0},
+        "runs": [{"simulator": "nest", "seeds": 2},
+                 {"simulator": "neuron", "seeds": 1, "ranks": 2}]}}}))
+    out = tmp_path / "out"
+    env = {**os.environ, "OMPI_MCA_rmaps_base_oversubscribe": "1",
+           "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")}
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "run", "main.py"), "compare",
+                           "--study", str(study), "--out", str(out)],
+                          capture_output=True, text=True, cwd=str(tmp_path), env=env,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "x2 ranks  run" in proc.stdout, proc.stdout  # not "1 process": MPI is required here
+    assert "neuron, seed 55 -> " in proc.stdout and "(2 MPI ranks)" in proc.stdout
+    run_dir = out / "mpi" / "runs" / "neuron_seed55"
+    assert storage.read_status(str(run_dir))["status"] == "complete"
+    metadata = storage.read_json(str(run_dir / "metadata.json"))
+    assert metadata["mpi_processes"] == 2
+    assert (out / "mpi" / "report" / "report.md").exists()

@@ -21,19 +21,27 @@ A study file (JSON)::
      "parts": {"<part>": {"parameters": {<parameter overrides>},
                           "runs": [{"simulator": "nest", "seeds": 8},
                                    {"simulator": "nest", "seeds": 1,
-                                    "parameters": {"connectivity_rng": "numpy"}}],
+                                    "parameters": {"connectivity_rng": "numpy"}},
+                                   {"simulator": "neuron", "seeds": 1, "ranks": 2}],
                           "reference_sim": "nest",          (optional)
                           "analysis_window_ms": [t0, t1],   (optional)
                           "response": false}}}              (optional: PSTH report)
 
 Seeds of a run group are ``first_seed, first_seed + 1, ...`` (default 55).
+``ranks`` (optional, NEURON only): MPI processes per run, launched with
+``mpirun -np ranks`` where ``mpirun`` and ``mpi4py`` are found, else one process
+(the plan says so). The spikes do not depend on the number of ranks
+(docs/mpi.md); only the wall time does.
 Nothing here imports a simulator or starts a run.
 """
 
 import dataclasses
+import importlib.util
 import json
 import math
 import os
+import shutil
+import sys
 
 from pd14_pynn import backends, parameters, simulation, storage
 
@@ -47,10 +55,14 @@ MEMORY_SHARE = 0.7
 # power of the synapse count between and beyond them. Full scale and N = K = 0.1:
 # docs/performance.md (quiet 2-core machine); N = K = 0.2 DC: the runs of
 # docs/validation/dc02_10seeds (median RTF; build = wall - presimulation -
-# simulation - overhead, rounded)
+# simulation - overhead, rounded); Brian2's cpp_standalone device: the runs of
+# docs/validation/standalone_dc02 (N = K = 0.2, 1 thread, build includes the
+# 5 s compile of a new seed) and the full-scale benchmark of docs/performance.md
+# "Brian2 standalone" (RTF 96.1, build incl. a 56 s compile)
 _ANCHORS = {
     "nest": ((11_955_239, 3.96, 3.42), (298_880_968, 62.45, 107.06)),
     "brian2": ((11_955_239, 13.3, 25.0), (298_880_968, 113.25, 86.49)),
+    "brian2_standalone": ((11_955_239, 2.7, 5.0), (298_880_968, 96.1, 158.0)),
     "neuron": ((2_988_807, 49.08, 8.13), (11_955_239, 60.9, 40.0)),
 }
 
@@ -73,6 +85,13 @@ _LONG = {"N_scaling": 0.2, "K_scaling": 0.2, "t_presim_ms": 500.0, "t_sim_ms": 6
 # validation/false_alarms.py, docs/validation/studies.md)
 BAND_SEEDS = 8
 
+# NEURON runs of the built-in studies use both cores of the 2-core machine through
+# MPI (measured 2.4x faster at N = K = 0.4 with the same spikes: docs/mpi.md)
+NEURON_RANKS = 2
+#: simulators whose runs may be split over MPI ranks in a study (the NEST wheel has
+#: no MPI; Brian2 runs on one process)
+MPI_SIMULATORS = ("neuron",)
+
 STUDIES = {
     "full": {
         "description": "full scale, DC, 500 + 10,000 ms: NEST (8 seeds) as the band, NEST on "
@@ -91,7 +110,7 @@ STUDIES = {
                 "parameters": {**_FULL, "N_scaling": NEURON_FULL_STUDY_SCALE,
                                "K_scaling": NEURON_FULL_STUDY_SCALE},
                 "runs": [{"simulator": "nest", "seeds": BAND_SEEDS},
-                         {"simulator": "neuron", "seeds": 1}],
+                         {"simulator": "neuron", "seeds": 1, "ranks": NEURON_RANKS}],
             },
         },
     },
@@ -104,7 +123,7 @@ STUDIES = {
                 "parameters": {**_LONG, "background": background},
                 "runs": [{"simulator": "nest", "seeds": BAND_SEEDS},
                          {"simulator": "brian2", "seeds": 2},
-                         {"simulator": "neuron", "seeds": 1}],
+                         {"simulator": "neuron", "seeds": 1, "ranks": NEURON_RANKS}],
             } for background in ("dc", "poisson")
         },
     },
@@ -142,7 +161,7 @@ STUDIES = {
 }
 
 _PART_KEYS = {"parameters", "runs", "reference_sim", "analysis_window_ms", "response"}
-_RUN_KEYS = {"simulator", "seeds", "parameters"}
+_RUN_KEYS = {"simulator", "seeds", "parameters", "ranks"}
 RUN, REUSE, RERUN = "run", "reuse", "rerun"
 
 
@@ -163,6 +182,20 @@ class PlannedRun:
     run_dir: str
     state: str          # RUN, REUSE or RERUN
     why: str = ""       # for RERUN: what the folder holds
+    ranks: int = 1      # MPI processes the run is launched with
+    ranks_note: str = ""  # why fewer ranks than the study asked for
+
+    def command(self, script, config):
+        """The command line of this run (a list): ``python script simulator ...``,
+        under ``mpirun -np ranks`` when ranks > 1."""
+        cmd = [sys.executable, script, self.simulator, "--config", config,
+               "--seed", str(self.seed), "--out", self.run_dir]
+        if self.ranks > 1:
+            # Open MPI's default is to SIGKILL ranks 1 s after forwarding SIGTERM; a
+            # stopped run needs longer to write what it simulated (docs/mpi.md)
+            cmd = [shutil.which("mpirun"), "--mca", "odls_base_sigkill_timeout", "30",
+                   "-np", str(self.ranks), *cmd]
+        return cmd
 
 
 def load_study(name_or_path):
@@ -211,6 +244,13 @@ def check_study(study, name):
             seeds = group.get("seeds", 1)
             if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
                 raise StudyError(f"{at}: 'seeds' must be a positive integer, got {seeds!r}")
+            ranks = group.get("ranks", 1)
+            if not isinstance(ranks, int) or isinstance(ranks, bool) or ranks < 1:
+                raise StudyError(f"{at}: 'ranks' must be a positive integer, got {ranks!r}")
+            if ranks > 1 and group["simulator"] not in MPI_SIMULATORS:
+                raise StudyError(f"{at}: 'ranks' > 1 is for {', '.join(MPI_SIMULATORS)} "
+                                 f"(the NEST wheel has no MPI; Brian2 runs in one process), "
+                                 f"not {group['simulator']!r}")
         window = part.get("analysis_window_ms")
         if window is not None and (not isinstance(window, list) or len(window) != 2
                                    or not window[0] < window[1]):
@@ -264,13 +304,38 @@ def _state(run_dir, params):
     return REUSE, ""
 
 
+def mpi_launch_missing():
+    """What MPI launching lacks here ('' if ``mpirun`` and ``mpi4py`` are both found)."""
+    missing = [name for name, found in (("mpirun", shutil.which("mpirun")),
+                                        ("mpi4py", importlib.util.find_spec("mpi4py")))
+               if not found]
+    return " and ".join(missing)
+
+
+def launch_environment(ranks):
+    """The environment of a run with ``ranks`` MPI processes: this one, and where it
+    runs as root (containers often do), Open MPI's consent to run as root, which
+    ``mpirun`` otherwise refuses."""
+    env = dict(os.environ)
+    if ranks > 1 and hasattr(os, "geteuid") and os.geteuid() == 0:
+        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    return env
+
+
 def plan(study, out_dir, first_seed=FIRST_SEED):
     """Every run of ``study`` (checked by :func:`check_study`) as :class:`PlannedRun`,
     part by part, in the order they will run. Resolves every parameter set first,
     so a bad one is reported before anything runs."""
     planned = []
+    missing = None
     for part_name, part in study["parts"].items():
         for group in part["runs"]:
+            ranks, note = group.get("ranks", 1), ""
+            if ranks > 1:
+                missing = mpi_launch_missing() if missing is None else missing
+                if missing:
+                    # the spikes do not depend on the ranks: one process is only slower
+                    ranks, note = 1, f"1 process, not {group['ranks']}: no {missing}"
             for seed in range(first_seed, first_seed + group.get("seeds", 1)):
                 overrides = {**part.get("parameters", {}), **group.get("parameters", {}),
                              "seed": seed}
@@ -283,7 +348,7 @@ def plan(study, out_dir, first_seed=FIRST_SEED):
                 run_dir = os.path.join(out_dir, part_name, "runs", _folder_name(name, seed))
                 state, why = _state(run_dir, params)
                 planned.append(PlannedRun(part_name, name, group["simulator"], seed, overrides,
-                                          params, run_dir, state, why))
+                                          params, run_dir, state, why, ranks, note))
     return planned
 
 
@@ -291,16 +356,22 @@ def _synapses(params):
     return simulation.model_size(params)[0]
 
 
-def estimate_seconds(simulator, params):
+def estimate_seconds(simulator, params, ranks=1):
     """Rough wall time (s) of one run on a quiet 2-core machine: overhead + build + RTF x
     (presimulation + simulation), RTF and build from the anchors measured in
-    docs/performance.md (factor-2 accuracy at best; a loaded machine is slower)."""
+    docs/performance.md (factor-2 accuracy at best; a loaded machine is slower).
+    With ``ranks`` MPI processes, build and RTF are divided by the ranks (measured
+    2.0x and 2.4x with 2 ranks at N = K = 0.4 on NEURON, docs/mpi.md)."""
     n_syn = _synapses(params)
-    (syn0, rtf0, build0), (syn1, rtf1, build1) = _ANCHORS[simulator]
+    anchors = simulator
+    if simulator == "brian2" and backends.get("brian2").choose_device(params) != "runtime":
+        anchors = "brian2_standalone"
+    (syn0, rtf0, build0), (syn1, rtf1, build1) = _ANCHORS[anchors]
     x = math.log(n_syn / syn0) / math.log(syn1 / syn0)
     rtf = rtf0 * (rtf1 / rtf0) ** x
     build = build0 * (build1 / build0) ** x
-    return RUN_OVERHEAD_S + build + rtf * (params["t_presim_ms"] + params["t_sim_ms"]) * 1e-3
+    return RUN_OVERHEAD_S + (build + rtf * (params["t_presim_ms"] + params["t_sim_ms"]) * 1e-3
+                             ) / ranks
 
 
 def estimate_memory_bytes(simulator, params):
@@ -332,7 +403,7 @@ def describe_plan(name, study, planned):
     """Lines that show the plan: one per run, then the totals."""
     lines = [f"Study {name!r}: {study.get('description', '')}".rstrip(": ")]
     to_run = [run for run in planned if run.state != REUSE]
-    total = sum(estimate_seconds(run.simulator, run.params) for run in to_run)
+    total = sum(estimate_seconds(run.simulator, run.params, run.ranks) for run in to_run)
     for run in planned:
         p = run.params
         lines.append(
@@ -340,8 +411,10 @@ def describe_plan(name, study, planned):
             f"N=K={p['N_scaling']:g} {p['background']}{' +thalamic' if p['thalamic_input'] else ''} "
             f"{p['t_presim_ms']:g}+{p['t_sim_ms']:g} ms  "
             f"~{estimate_memory_bytes(run.simulator, p) / 1e9:.1f} GB  "
-            f"~{_duration(estimate_seconds(run.simulator, p))}  {run.state}"
-            + (f" ({run.why})" if run.why else ""))
+            f"~{_duration(estimate_seconds(run.simulator, p, run.ranks))}"
+            + (f"  x{run.ranks} ranks" if run.ranks > 1 else "") + f"  {run.state}"
+            + (f" ({run.why})" if run.why else "")
+            + (f"  [{run.ranks_note}]" if run.ranks_note else ""))
     lines.append(f"{len(planned)} runs: {len(to_run)} to run "
                  f"({sum(r.state == RERUN for r in planned)} of them again), "
                  f"{len(planned) - len(to_run)} reused; estimated {_duration(total)} of runs "
