@@ -1,4 +1,7 @@
-"""Print the first and last thalamic spike time of a tiny circuit on SIMULATOR (ms)."""
+"""Print the first and last thalamic spike time of a tiny circuit on SIMULATOR (ms).
+
+``python tests/thalamic_timing_scenario.py SIMULATOR [DELAY_REL_SD]``
+"""
 
 import os
 import sys
@@ -15,7 +18,8 @@ backend = backends.get(simulator)
 sim = backend.import_simulator()
 params = parameters.resolve({"N_scaling": 0.02, "K_scaling": 0.02, "thalamic_input": True,
                              "background": "dc", "t_presim_ms": 0.0, "t_sim_ms": 715.0,
-                             "threads": 1, "brian2_device": "runtime"})
+                             "threads": 1, "brian2_device": "runtime",
+                             "delay_rel_sd": float(sys.argv[2]) if len(sys.argv) > 2 else 0.5})
 backend.setup(sim, params, 0)
 circuit = Microcircuit(sim, params, verbose=False).build()
 circuit.thalamus.record("spikes")

@@ -211,9 +211,41 @@ def finish_build(sim):
         generators = nest.GetNodes({"model": model}, local_only=True)
         if len(generators):
             generators.set(origin=0.0)
+    _connect_parrots(sim)
     sim.run(0)  # PyNN connects its recording devices on the first run call
     nest.Prepare()
     nest.Cleanup()
+
+
+def _connect_parrots(sim):
+    """Connect PyNN's spike sources to their parrot neurons with a one-step delay.
+
+    PyNN's NEST spike sources are a generator and a parrot neuron; PyNN connects
+    the two at the first run with NEST's min_delay *then*, the smallest delay in
+    the network, and moves spike-array times earlier by the min_delay at
+    creation (one step). In a network without one-step delays (e.g.
+    ``delay_rel_sd = 0``: min_delay 0.8 ms) every source spike came min_delay
+    late: the thalamic pulse at 701.0-710.9 ms instead of 700-710 (measured at
+    N = K = 0.02). One step for the parrot, and Poisson windows one step earlier,
+    put the parrots' spikes within one step of Brian2's and NEURON's source
+    spikes, whatever the network's delays (tests/test_thalamic_timing.py).
+    """
+    import nest
+    step = nest.resolution
+    for population in sim.state.populations:
+        if not getattr(population, "_deferred_parrot_connections", False):
+            continue
+        generators = population.node_collection_source
+        nest.Connect(generators, population.node_collection, "one_to_one",
+                     syn_spec={"delay": step})
+        population._deferred_parrot_connections = False
+        # generators are devices: NEST keeps them on every process
+        if generators[0].get("model").startswith("poisson_generator"):
+            start = np.atleast_1d(generators.get("start"))
+            stop = np.atleast_1d(generators.get("stop"))
+            early = start >= step
+            generators.set(start=list(np.where(early, start - step, start)),
+                           stop=list(np.where(early & np.isfinite(stop), stop - step, stop)))
 
 
 PROGRESS_CHUNKS = 10
