@@ -41,7 +41,8 @@ def test_built_in_studies_are_the_ones_of_issue_13():
     thalamic = studies.STUDIES["thalamic"]["parts"]["thalamic_dc"]
     assert thalamic["parameters"]["thalamic_input"] and thalamic["response"]
     assert {(sim, n) for sim, n, _ in _groups(thalamic)} == {
-        ("nest", 10), ("brian2", 10), ("neuron", 10)}
+        ("nest", 30), ("brian2", 30), ("neuron", 10)}
+    assert thalamic["runs"][2]["ranks"] == 2
     for name in studies.STUDIES:
         studies.check_study(studies.STUDIES[name], name)
 
@@ -58,9 +59,9 @@ def test_neuron_scale_of_the_full_study_is_the_largest_that_fits():
 def test_time_estimate_reproduces_the_measured_anchors():
     full = parameters.resolve({"N_scaling": 1, "K_scaling": 1, "background": "dc",
                                "t_presim_ms": 500, "t_sim_ms": 1000})
-    # NEST full scale (docs/performance.md): build 107.06 s, RTF 62.45, 1.5 s simulated
+    # NEST full scale (the full study's first run): build 101.7 s, RTF 85.6, 1.5 s simulated
     assert studies.estimate_seconds("nest", full) == pytest.approx(
-        studies.RUN_OVERHEAD_S + 107.06 + 62.45 * 1.5, rel=1e-3)
+        studies.RUN_OVERHEAD_S + 101.7 + 85.6 * 1.5, rel=1e-3)
     small = parameters.resolve({"N_scaling": 0.1, "K_scaling": 0.1, "t_presim_ms": 500,
                                 "t_sim_ms": 1000})
     # NEURON at N = K = 0.1 (2,988,807 synapses): RTF 49.08, build 8.13 s
