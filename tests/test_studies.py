@@ -43,6 +43,9 @@ def test_built_in_studies_are_the_ones_of_issue_13():
     assert {(sim, n) for sim, n, _ in _groups(thalamic)} == {
         ("nest", 30), ("brian2", 30), ("neuron", 10)}
     assert thalamic["runs"][2]["ranks"] == 2
+    total = studies.STUDIES["thalamic"]["parts"]["thalamic_total_dc"]
+    assert total["parameters"] == {**thalamic["parameters"], "thalamic_synapse_scaling": "total"}
+    assert total["response"]
     for name in studies.STUDIES:
         studies.check_study(studies.STUDIES[name], name)
 

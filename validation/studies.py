@@ -155,7 +155,8 @@ STUDIES = {
                        f"{THALAMIC_TRIALS} trials (seeds) of NEST and Brian2, 10 of NEURON; "
                        "PSTH, peak, latency and return to baseline against NEST's "
                        "trial-to-trial band; the stationary statistics over 1000-1500 ms, "
-                       "after the response",
+                       "after the response; and NEST and Brian2 (10 trials each) with the "
+                       "PyNEST reference's thalamic synapse totals",
         "parts": {
             "thalamic_dc": {
                 "parameters": {"N_scaling": 0.2, "K_scaling": 0.2, "background": "dc",
@@ -164,6 +165,17 @@ STUDIES = {
                 "runs": [{"simulator": "nest", "seeds": THALAMIC_TRIALS},
                          {"simulator": "brian2", "seeds": THALAMIC_TRIALS},
                          {"simulator": "neuron", "seeds": 10, "ranks": NEURON_RANKS}],
+                "analysis_window_ms": [1000.0, 1500.0],
+                "response": True,
+            },
+            # the PyNEST reference's rule: full-scale thalamic totals x K_scaling, so
+            # each neuron gets 1/N_scaling times the thalamic synapses of "in_degree"
+            "thalamic_total_dc": {
+                "parameters": {"N_scaling": 0.2, "K_scaling": 0.2, "background": "dc",
+                               "thalamic_input": True, "thalamic_synapse_scaling": "total",
+                               "t_presim_ms": 500.0, "t_sim_ms": 1000.0},
+                "runs": [{"simulator": "nest", "seeds": 10},
+                         {"simulator": "brian2", "seeds": 10}],
                 "analysis_window_ms": [1000.0, 1500.0],
                 "response": True,
             },
