@@ -83,6 +83,13 @@ class StopSignals:
         self.stopped = parallel.any_rank(self.signal_name is not None)
         return self.stopped
 
+    def stopped_in_child(self):
+        """A program this process waits for stopped on a signal sent to it alone
+        (e.g. ``kill`` on Brian2's standalone program): count the run as stopped
+        by SIGTERM, unless this process got a signal of its own."""
+        if self.signal_name is None:
+            self.signal_name = "SIGTERM"
+
     def agreed_signal(self):
         """The signal to report: this rank's, or SIGTERM/SIGINT of another rank."""
         return self.signal_name or "SIGTERM"

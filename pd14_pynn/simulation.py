@@ -463,8 +463,7 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
         if reached is not None and reached < record.simulated_ms - 1e-6:
             # the program was stopped by a signal (passed on from here, or sent to it)
             record.simulated_ms = reached
-            if stop.signal_name is None:
-                stop.signal_name = "SIGTERM"
+            stop.stopped_in_child()
             stop.check()
             if reached == 0.0:  # stopped before the program started: nothing recorded
                 raise interrupts.RunInterrupted(stop.agreed_signal())
