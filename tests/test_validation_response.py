@@ -123,6 +123,21 @@ def test_mean_features_over_trials():
     assert means["L4E"]["latency_ms"] == pytest.approx((7.0, 2.0))
 
 
+def test_feature_tests_compare_per_trial_values():
+    early = [_trial(704.0 + (i % 2)) for i in range(6)]   # latencies 4, 5, 4, 5, 4, 5 ms
+    late = [_trial(710.0 + (i % 2)) for i in range(6)]    # 10, 11, ...
+    tests = response.feature_tests(early, late)
+    latency = tests["L4E"]["latency_ms"]
+    assert (latency["median_a"], latency["median_b"]) == (4.5, 10.5)
+    assert (latency["n_a"], latency["n_b"]) == (6, 6)
+    # complete separation of 6 and 6 values (with ties inside each group): U = 0;
+    # scipy's two-sided p for it is below 0.01
+    assert latency["p"] < 0.01
+    same = response.feature_tests(early, [_trial(704.0 + (i % 2)) for i in range(6)])
+    assert same["L4E"]["latency_ms"]["p"] == pytest.approx(1.0)
+    assert np.isnan(response.feature_tests(early[:1], late)["L4E"]["latency_ms"]["p"])
+
+
 def test_psth_figure(tmp_path):
     from validation import figures
     trials = {"nest": [_trial(705.0), _trial(706.0)], "brian2": [_trial(707.0)]}

@@ -228,6 +228,38 @@ def judge_responses(cross, band):
     return cells
 
 
+#: per-trial features tested between simulators by :func:`feature_tests`
+TESTED_FEATURES = ("peak_hz", "latency_ms", "return_ms")
+
+
+def feature_tests(trials_a, trials_b, features=TESTED_FEATURES):
+    """Two-sided Mann-Whitney U test of each per-trial feature between two simulators.
+
+    Returns ``{population: {feature: {"p": p-value, "n_a", "n_b", "median_a",
+    "median_b"}}}`` (NaN p where either side has fewer than 2 finite values).
+    Trials are independent (one seed each), so unlike the KS p-values of the
+    stationary statistics these p-values mean what they say; with 8 populations x 3
+    features, about one test in 24 falls below 0.05 by chance.
+    """
+    from scipy.stats import mannwhitneyu
+    out = {}
+    for key in trials_a[0]:
+        if key not in trials_b[0]:
+            continue
+        out[key] = {}
+        for name in features:
+            a = np.array([trial[key]["features"][name] for trial in trials_a], dtype=float)
+            b = np.array([trial[key]["features"][name] for trial in trials_b], dtype=float)
+            a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+            enough = a.size >= 2 and b.size >= 2
+            p = float(mannwhitneyu(a, b, alternative="two-sided").pvalue) if enough \
+                else float("nan")
+            out[key][name] = {"p": p, "n_a": int(a.size), "n_b": int(b.size),
+                              "median_a": float(np.median(a)) if a.size else float("nan"),
+                              "median_b": float(np.median(b)) if b.size else float("nan")}
+    return out
+
+
 def mean_features(trials):
     """``{population: {feature: (mean, sd)}}`` over trials (NaN-aware; sd with ddof 0)."""
     out = {}
@@ -243,4 +275,4 @@ def mean_features(trials):
 
 __all__ = ["psth", "smooth", "response_features", "population_responses", "psth_distance",
            "feature_distances", "trial_band", "cross_trials", "judge_responses",
-           "mean_features", "PASS", "FAIL", "NOT_APPLICABLE", "DISTANCES"]
+           "feature_tests", "mean_features", "TESTED_FEATURES", "PASS", "FAIL", "NOT_APPLICABLE", "DISTANCES"]

@@ -67,7 +67,8 @@ def build_response_report(run_dirs, out_dir, reference_sim="nest",
         comparisons[simulator] = {
             "cells": cells,
             "overall": combine_verdicts(cell["verdict"] for per in cells.values()
-                                        for cell in per.values())}
+                                        for cell in per.values()),
+            "tests": response.feature_tests(trials[reference_sim], trials[simulator])}
     features = {sim: response.mean_features(t) for sim, t in trials.items()}
     figure = figures.response_psths(trials, onset, stop, os.path.join(out_dir, "psth.png"))
     summary = report.json_safe({
@@ -129,4 +130,25 @@ def _markdown(summary, groups, figure_name):
             lines.append(f"| {key} | " + " | ".join(row) + " |")
         lines.append("")
     lines.append(f"Overall: **{summary['overall_verdict']}**")
+    lines += ["", f"## Per-trial features: two-sample tests against {s['reference_sim']}", "",
+              "Mann-Whitney U (two-sided) over the trials' values of each feature; cell: "
+              f"median of {s['reference_sim']} / median of the other simulator, p-value. "
+              "Trials are independent, so p means what it says, but 24 tests per simulator "
+              "pair give about one p < 0.05 by chance; p < 0.002 (0.05 / 24) is marked **. "
+              "Informative: the verdict above is the band rule.", ""]
+    names = {"peak_hz": "peak (1/s)", "latency_ms": "latency (ms)", "return_ms": "return (ms)"}
+    for sim, comparison in summary["comparisons"].items():
+        tests = comparison.get("tests") or {}
+        lines += [f"### {sim} vs {s['reference_sim']}", "",
+                  "| population | " + " | ".join(names[n] for n in response.TESTED_FEATURES)
+                  + " |", "|---|" + "---|" * len(response.TESTED_FEATURES)]
+        for key, per in tests.items():
+            row = []
+            for name in response.TESTED_FEATURES:
+                t = per[name]
+                mark = " **" if t["p"] is not None and t["p"] < 0.05 / 24 else ""
+                row.append(f"{_number(t['median_a'])} / {_number(t['median_b'])}, "
+                           f"p {_number(t['p'], 3)}{mark}")
+            lines.append(f"| {key} | " + " | ".join(row) + " |")
+        lines.append("")
     return "\n".join(lines) + "\n"
