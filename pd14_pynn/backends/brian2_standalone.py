@@ -28,6 +28,7 @@ usual (``get_data``).
 """
 
 import atexit
+import ctypes
 import fcntl
 import itertools
 import os
@@ -168,6 +169,27 @@ def free_static_arrays(device):
     device.insert_code("main", "\n".join(
         f"if ({name} != 0) {{ delete [] {name}; {name} = 0; }}"
         for name in device.static_arrays if name.startswith("_static_array_")))
+
+
+def release_array_cache(device, min_bytes=1_000_000):
+    """Drop Brian2's Python copies of arrays the program now holds (``min_bytes`` or
+    more each): e.g. the source and target indices of every connect call, 8 bytes
+    per synapse (2.4 GB at full scale), kept while the program ran. Brian2 reads a
+    dropped (None) entry from the program's results if it is asked for after the run.
+    """
+    for var, value in device.array_cache.items():
+        if value is not None and getattr(value, "nbytes", 0) >= min_bytes:
+            device.array_cache[var] = None
+    _return_free_memory()
+
+
+def _return_free_memory():
+    # glibc keeps freed small and mid-sized blocks for reuse; give them back to the
+    # system before the program needs its memory (no-op where it is not glibc)
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _write_mark_code(label, value):
@@ -436,6 +458,7 @@ def execute(session, state, labels=("presimulate", "simulate"), verbose=True,
     make_s = (device.timers.get("compile") or {}).get("make")
     # the written static arrays are no longer needed in Python
     device.static_arrays.clear()
+    release_array_cache(device)
     if should_stop is not None and should_stop():
         return {"compile": compile_s, "reached_ms": 0.0}
     if on_phase is not None:
