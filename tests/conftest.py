@@ -22,6 +22,16 @@ os.environ.setdefault("PD14_BRIAN2_CODEGEN", "numpy")
 # tests/test_brian2_standalone.py (marker "standalone"); everything else runs on runtime
 os.environ.setdefault("PD14_BRIAN2_DEVICE", "runtime")
 SIMULATORS = ("nest", "neuron", "brian2")
+ROOT = os.path.dirname(HERE)
+
+
+def scenario_fields(script, tag, *args):
+    """Run ``tests/<script> args`` in a subprocess of this checkout; the fields after
+    ``tag`` on the last output line that starts with it (as strings)."""
+    proc = subprocess.run([sys.executable, os.path.join(HERE, script), *map(str, args)],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ROOT})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    return [x for x in proc.stdout.splitlines() if x.startswith(tag + " ")][-1].split()[1:]
 
 
 @pytest.fixture(scope="session")
