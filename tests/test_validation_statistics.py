@@ -10,6 +10,7 @@ import quantities as pq
 
 from pd14_pynn import storage
 from validation import statistics
+from validation.statistics import restrict
 
 
 def poisson_trains(rate_hz, duration_ms, n_trains, seed):
@@ -176,3 +177,33 @@ def test_restrict_tolerates_float_rounding_of_the_recorded_end():
     assert list(kept.magnitude) == [10499.9]
     with pytest.raises(ValueError, match="outside the recorded span"):
         restrict([train], 500.0, 10500.1)
+
+
+def test_rates_and_cvs_are_elephants():
+    """The numpy rates and CVs equal Elephant's mean_firing_rate and cv(isi) per train."""
+    from elephant.statistics import cv, isi, mean_firing_rate
+    trains = poisson_trains(7.0, 3000.0, 40, seed=11)
+    trains += [neo.SpikeTrain([], units="ms", t_stop=3000.0),
+               neo.SpikeTrain([1200.0, 1500.5], units="ms", t_stop=3000.0)]
+    t_start, t_stop = 250.0, 2750.0
+    windowed = restrict(trains, t_start, t_stop)
+    expected_rates = [float(mean_firing_rate(train).rescale(pq.Hz).magnitude)
+                      for train in windowed]
+    expected_cvs = [cv(isi(train).magnitude) for train in windowed if len(train) >= 3]
+    np.testing.assert_allclose(statistics.firing_rates(trains, t_start, t_stop),
+                               expected_rates, rtol=1e-13, atol=0)
+    cvs = statistics.cv_isi(trains, t_start, t_stop)
+    assert cvs.size == len(expected_cvs) < len(trains)
+    np.testing.assert_allclose(cvs, expected_cvs, rtol=1e-13, atol=0)
+    # plain arrays in ms give the same as the trains
+    arrays = [train.magnitude for train in trains]
+    np.testing.assert_array_equal(statistics.cv_isi(arrays, t_start, t_stop), cvs)
+
+
+def test_population_statistics_refuses_a_window_outside_the_recording():
+    block = make_block({("", "L23E"): [(0, [10.0, 20.0])]}, t_stop_ms=200.0, t_presim_ms=0.0)
+    with pytest.raises(ValueError, match="outside the recorded span"):
+        statistics.population_statistics(block, 100.0, 250.0)
+    times = statistics.spike_times_by_population(block)
+    assert list(times) == [("", "L23E")]
+    np.testing.assert_array_equal(times[("", "L23E")][0], [10.0, 20.0])

@@ -67,18 +67,18 @@ def _check_window(run, t_start_ms, t_stop_ms):
     return window
 
 
-def _raster_data(trains_by_population):
+def _raster_data(times_by_population):
     # only the few neurons shown are kept, so the block can be dropped after reading
-    return {statistics.population_key(key): [np.asarray(train.rescale("ms").magnitude)
-                                             for train in trains[:RASTER_NEURONS]]
-            for key, trains in trains_by_population.items()}
+    return {statistics.population_key(key): [np.asarray(times, dtype=float)
+                                             for times in arrays[:RASTER_NEURONS]]
+            for key, arrays in times_by_population.items()}
 
 
 def _analyse_run(run, window, options, say):
     say(f"  reading {run.path}")
     block = storage.read_block(run.path)
     stats = statistics.population_statistics(block, *window, **options)
-    raster = _raster_data(statistics.group_by_population(block))
+    raster = _raster_data(statistics.spike_times_by_population(block))
     return stats, raster
 
 

@@ -1,4 +1,4 @@
-"""Per-population spiking statistics of a run, computed with Elephant.
+"""Per-population spiking statistics of a run, as Elephant defines them.
 
 The three statistics of the PD14 cross-simulator validation, each a sample (one
 value per neuron or per pair of neurons) in a window ``[t_start, t_stop)``:
@@ -9,8 +9,16 @@ value per neuron or per pair of neurons) in a window ``[t_start, t_stop)``:
 * :func:`pairwise_correlations` -- Pearson correlation coefficients of spike counts
   in 2 ms bins between all pairs of up to 250 randomly chosen neurons.
 
+The correlations are Elephant's (``BinnedSpikeTrain``, ``correlation_coefficient``).
+Rates and CVs are Elephant's definitions (``mean_firing_rate``: count over the
+window; ``cv`` of ``isi``: population SD over mean of the intervals) computed
+with numpy on plain arrays: making a ``neo.SpikeTrain`` per neuron took ~190 s
+per full-scale run, nearly all of it in ``quantities`` unit handling. The tests
+check both against Elephant's functions.
+
 Putting it together:
 
+* :func:`spike_times_by_population` -- spike-time arrays (ms) per (area, population).
 * :func:`group_by_population` -- the spike trains of a Neo block per (area, population).
 * :func:`population_key` -- that key as text: ``"L23E"`` or ``"area/L23E"``.
 * :func:`analysis_window` -- the default window: after the presimulation.
@@ -32,7 +40,6 @@ import numpy as np
 import quantities as pq
 from elephant.conversion import BinnedSpikeTrain
 from elephant.spike_train_correlation import correlation_coefficient
-from elephant.statistics import cv, isi, mean_firing_rate
 
 from pd14_pynn import storage
 from pd14_pynn.parameters import POPULATIONS
@@ -69,6 +76,27 @@ def _times_ms(train):
     return np.asarray(train, dtype=float)
 
 
+def _windowed_times(spiketrains, t_start, t_stop):
+    """Spike times (ms, float arrays) in ``[t_start, t_stop)``; see :func:`restrict`."""
+    t_start, t_stop = _to_ms(t_start), _to_ms(t_stop)
+    if not t_stop > t_start:
+        raise ValueError(f"empty window: t_start {t_start} ms >= t_stop {t_stop} ms")
+    windowed = []
+    for train in spiketrains:
+        if isinstance(train, neo.SpikeTrain):
+            _check_span((_to_ms(train.t_start), _to_ms(train.t_stop)), t_start, t_stop)
+        times = _times_ms(train)
+        windowed.append(times[(times >= t_start) & (times < t_stop)])
+    return windowed
+
+
+def _check_span(recorded, t_start, t_stop):
+    if t_start < recorded[0] - SPAN_TOLERANCE_MS or t_stop > recorded[1] + SPAN_TOLERANCE_MS:
+        raise ValueError(
+            f"window [{t_start}, {t_stop}) ms is outside the recorded span "
+            f"[{recorded[0]}, {recorded[1]}] ms")
+
+
 def restrict(spiketrains, t_start, t_stop):
     """Copies of ``spiketrains`` with only the spikes in ``[t_start, t_stop)`` (ms).
 
@@ -82,34 +110,22 @@ def restrict(spiketrains, t_start, t_stop):
     ``ValueError``: time that was not recorded must not be read as silence.
     """
     t_start, t_stop = _to_ms(t_start), _to_ms(t_stop)
-    if not t_stop > t_start:
-        raise ValueError(f"empty window: t_start {t_start} ms >= t_stop {t_stop} ms")
-    windowed = []
-    for train in spiketrains:
-        if isinstance(train, neo.SpikeTrain):
-            recorded = (_to_ms(train.t_start), _to_ms(train.t_stop))
-            if t_start < recorded[0] - SPAN_TOLERANCE_MS or t_stop > recorded[1] + SPAN_TOLERANCE_MS:
-                raise ValueError(
-                    f"window [{t_start}, {t_stop}) ms is outside the recorded span "
-                    f"[{recorded[0]}, {recorded[1]}] ms")
-        times = _times_ms(train)
-        kept = times[(times >= t_start) & (times < t_stop)]
-        windowed.append(neo.SpikeTrain(kept, units=pq.ms, t_start=t_start * pq.ms,
-                                       t_stop=t_stop * pq.ms))
-    return windowed
+    return [neo.SpikeTrain(kept, units=pq.ms, t_start=t_start * pq.ms, t_stop=t_stop * pq.ms)
+            for kept in _windowed_times(spiketrains, t_start, t_stop)]
 
 
 def firing_rates(spiketrains, t_start, t_stop):
     """Time-averaged firing rate (1/s) of every spike train over ``[t_start, t_stop)``.
 
-    Silent neurons count, with rate 0. ``elephant.statistics.mean_firing_rate``
-    refuses an empty train when given explicit bounds, so it is called on
-    trains already cut to the window (its count-over-duration path, which takes
-    empty trains), and its result, in 1/ms for ms trains, is converted to 1/s.
+    Silent neurons count, with rate 0. As ``elephant.statistics.mean_firing_rate``
+    of a train cut to the window: spike count over window length.
+    ``spiketrains``: ``neo.SpikeTrain``\\ s or arrays of spike times in ms (as
+    :func:`restrict`, which also says when a window is refused).
     """
-    rates = [mean_firing_rate(train).rescale(pq.Hz).magnitude
-             for train in restrict(spiketrains, t_start, t_stop)]
-    return np.asarray(rates, dtype=float).reshape(-1)
+    t_start, t_stop = _to_ms(t_start), _to_ms(t_stop)
+    counts = [times.size for times in _windowed_times(spiketrains, t_start, t_stop)]
+    # count per ms, times 1000 ms/s: the same operations as Elephant's 1/ms -> Hz
+    return np.asarray(counts, dtype=float).reshape(-1) / (t_stop - t_start) * 1000.0
 
 
 def cv_isi(spiketrains, t_start, t_stop, min_spikes=DEFAULT_MIN_SPIKES_CV):
@@ -117,12 +133,16 @@ def cv_isi(spiketrains, t_start, t_stop, min_spikes=DEFAULT_MIN_SPIKES_CV):
 
     Only neurons with at least ``min_spikes`` spikes in the window contribute
     (the default 3 gives at least two intervals); the result has one value per
-    such neuron, so it may be shorter than ``spiketrains`` or empty.
+    such neuron, so it may be shorter than ``spiketrains`` or empty. The SD is
+    the population SD (ddof 0), as in ``elephant.statistics.cv``.
     """
     if min_spikes < 3:
         raise ValueError(f"min_spikes must be >= 3 (two intervals), got {min_spikes}")
-    values = [cv(isi(train).magnitude)
-              for train in restrict(spiketrains, t_start, t_stop) if len(train) >= min_spikes]
+    values = []
+    for times in _windowed_times(spiketrains, t_start, t_stop):
+        if times.size >= min_spikes:
+            intervals = np.diff(times)
+            values.append(intervals.std() / intervals.mean())
     return np.asarray(values, dtype=float).reshape(-1)
 
 
@@ -173,27 +193,42 @@ def _population_order(key):
     return rank, population
 
 
-def group_by_population(block):
-    """``{(area, population): [neo.SpikeTrain, ...]}`` of a run's block, ordered by ``index``.
+def spike_times_by_population(block):
+    """``{(area, population): [spike times (ms), ...]}``: one float array per neuron.
 
-    Areas keep the order in which they appear in the block ("" for a single
-    circuit); within an area, populations follow L23E, L23I, ... L6I. Silent
-    neurons get empty trains. Read through :func:`pd14_pynn.storage.spike_table`,
-    so columnar files are split with one sort, not one pass per neuron.
+    Ordered as :func:`group_by_population`, without making a ``neo.SpikeTrain``
+    per neuron. Silent neurons get empty arrays. Read through
+    :func:`pd14_pynn.storage.spike_table`, so columnar files are split with one
+    sort, not one pass per neuron.
     """
-    trains = block.segments[0].spiketrains
-    t_start, t_stop = _to_ms(trains.t_start), _to_ms(trains.t_stop)
     groups, areas = {}, []
     for text, spikes in storage.spike_table(block).items():
         area, _, population = text.rpartition("/")
         if area not in areas:
             areas.append(area)
-        groups[(area, population)] = [
-            neo.SpikeTrain(times, units="ms", t_start=t_start, t_stop=t_stop,
-                           population=population, area=area, index=index)
-            for index, times in enumerate(storage.split_by_neuron(spikes))]
+        groups[(area, population)] = storage.split_by_neuron(spikes)
     ordered = sorted(groups, key=lambda k: (areas.index(k[0]), _population_order(k)))
     return {key: groups[key] for key in ordered}
+
+
+def recorded_span(block):
+    """``(t_start, t_stop)`` in ms of the recording of a run's block."""
+    trains = block.segments[0].spiketrains
+    return _to_ms(trains.t_start), _to_ms(trains.t_stop)
+
+
+def group_by_population(block):
+    """``{(area, population): [neo.SpikeTrain, ...]}`` of a run's block, ordered by ``index``.
+
+    Areas keep the order in which they appear in the block ("" for a single
+    circuit); within an area, populations follow L23E, L23I, ... L6I. Silent
+    neurons get empty trains. Each train spans the block's recording.
+    """
+    t_start, t_stop = recorded_span(block)
+    return {key: [neo.SpikeTrain(times, units="ms", t_start=t_start, t_stop=t_stop,
+                                 population=key[1], area=key[0], index=index)
+                  for index, times in enumerate(arrays)]
+            for key, arrays in spike_times_by_population(block).items()}
 
 
 def population_key(key):
@@ -233,8 +268,10 @@ def population_statistics(block, t_start=None, t_stop=None, bin_size=DEFAULT_BIN
     default = analysis_window(block)
     t_start = default[0] if t_start is None else _to_ms(t_start)
     t_stop = default[1] if t_stop is None else _to_ms(t_stop)
+    # every neuron's recording spans the block's, so the window is checked once
+    _check_span(recorded_span(block), t_start, t_stop)
     result = {}
-    for key, trains in group_by_population(block).items():
+    for key, trains in spike_times_by_population(block).items():
         result[key] = {
             "rate": firing_rates(trains, t_start, t_stop),
             "cv": cv_isi(trains, t_start, t_stop),
