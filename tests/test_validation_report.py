@@ -138,6 +138,20 @@ def test_conclusion_names_every_failing_cell(built_report):
     assert text.endswith(f"Overall verdict: {summary['overall_verdict']}.")
 
 
+def test_rebuilt_report_drops_rasters_of_runs_no_longer_in_it(tiny_runs, tmp_path):
+    out = str(tmp_path / "report")
+    compare.build_report(tiny_runs, out, reference_sim="nest", verbose=False)
+    before = {name for name in os.listdir(out) if name.startswith("raster_")}
+    assert len(before) == len(tiny_runs)
+    compare.build_report(tiny_runs[:2], out, reference_sim="nest", verbose=False,
+                         overwrite=True)
+    after = {name for name in os.listdir(out) if name.startswith("raster_")}
+    assert len(after) == 2 and after <= before
+    with open(os.path.join(out, "report.md")) as handle:
+        text = handle.read()
+    assert all(name in text for name in after)
+
+
 def test_cli_as_script_and_as_module(tiny_runs, tmp_path):
     script = [sys.executable, os.path.join(ROOT, "validation", "compare.py")]
     module = [sys.executable, "-m", "validation.compare"]

@@ -176,6 +176,11 @@ def build_report(run_dirs, out_dir, reference_sim="nest", t_start_ms=None, t_sto
     all_runs = [run for group in groups.values() for run in group]
     windows = [_check_window(run, t_start_ms, t_stop_ms) for run in all_runs]
     storage.prepare_run_folder(out_dir, overwrite=overwrite)
+    # a rebuilt report may hold other runs; rasters named for runs no longer in it
+    # must not be left beside it (a study copies the folder's figures into docs)
+    for name in os.listdir(out_dir):
+        if name.startswith("raster_") and name.endswith(".png"):
+            os.remove(os.path.join(out_dir, name))
 
     say(f"Statistics of {len(all_runs)} runs")
     options = {"bin_size": bin_size_ms, "n_neurons_cc": n_neurons_cc, "seed": sample_seed}
