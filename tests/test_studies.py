@@ -62,9 +62,9 @@ def test_neuron_scale_of_the_full_study_is_the_largest_that_fits():
 def test_time_estimate_reproduces_the_measured_anchors():
     full = parameters.resolve({"N_scaling": 1, "K_scaling": 1, "background": "dc",
                                "t_presim_ms": 500, "t_sim_ms": 1000})
-    # NEST full scale (the full study's first run): build 101.7 s, RTF 85.6, 1.5 s simulated
+    # NEST full scale (the full study's seeds 59-62): build 88.8 s, RTF 59.5, 1.5 s simulated
     assert studies.estimate_seconds("nest", full) == pytest.approx(
-        studies.RUN_OVERHEAD_S + 101.7 + 85.6 * 1.5, rel=1e-3)
+        studies.RUN_OVERHEAD_S + 88.8 + 59.5 * 1.5, rel=1e-3)
     small = parameters.resolve({"N_scaling": 0.1, "K_scaling": 0.1, "t_presim_ms": 500,
                                 "t_sim_ms": 1000})
     # NEURON at N = K = 0.1 (2,988,807 synapses): RTF 49.08, build 8.13 s

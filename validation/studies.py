@@ -53,8 +53,9 @@ MEMORY_SHARE = 0.7
 
 # measured: (synapses, RTF, build s) per simulator at two scales; both grow as a
 # power of the synapse count between and beyond them. NEST at full scale: the
-# first run of the full study (2 threads, 500 + 10,000 ms DC: create + connect
-# 101.7 s, simulate RTF 85.6). Full scale and N = K = 0.1 otherwise:
+# full study's seeds 59-62 on a quiet machine (2 threads, 500 + 10,000 ms DC:
+# medians create + connect 88.8 s, simulate RTF 59.5; its first run, with other
+# work beside it, had 101.7 s and 85.6). Full scale and N = K = 0.1 otherwise:
 # docs/performance.md (quiet 2-core machine); N = K = 0.2 DC: the runs of
 # docs/validation/dc02_10seeds (median RTF; build = wall - presimulation -
 # simulation - overhead, rounded); Brian2's cpp_standalone device: the runs of
@@ -62,7 +63,7 @@ MEMORY_SHARE = 0.7
 # 5 s compile of a new seed) and the full-scale benchmark of docs/performance.md
 # "Brian2 standalone" (RTF 96.1, build incl. a 56 s compile)
 _ANCHORS = {
-    "nest": ((11_955_239, 3.96, 3.42), (298_880_968, 85.6, 101.7)),
+    "nest": ((11_955_239, 3.96, 3.42), (298_880_968, 59.5, 88.8)),
     "brian2": ((11_955_239, 13.3, 25.0), (298_880_968, 113.25, 86.49)),
     "brian2_standalone": ((11_955_239, 2.7, 5.0), (298_880_968, 96.1, 158.0)),
     "neuron": ((2_988_807, 49.08, 8.13), (11_955_239, 60.9, 40.0)),
