@@ -25,7 +25,7 @@ def test_built_in_studies_are_the_ones_of_issue_13():
                                              "t_sim_ms": 10000.0}
     band = studies.BAND_SEEDS
     assert band >= 8  # 3 seeds made NEST fail its own band (validation/false_alarms.py)
-    assert _groups(full["full_dc"]) == [("nest", band, "native"), ("nest", 3, "numpy"),
+    assert _groups(full["full_dc"]) == [("nest", band, "native"), ("nest", 2, "numpy"),
                                         ("brian2", 2, "native")]
     assert _groups(full["neuron_dc0.35"]) == [("nest", band, "native"), ("neuron", 1, "native")]
     # NEURON on both cores of the 2-core machine (same spikes as one rank, docs/mpi.md)

@@ -87,7 +87,7 @@ _LONG = {"N_scaling": 0.2, "K_scaling": 0.2, "t_presim_ms": 500.0, "t_sim_ms": 6
 # 11 % (2 held-out seeds, leave-k-out over 10 seeds at N = K = 0.2 DC 10 s:
 # validation/false_alarms.py, docs/validation/studies.md)
 BAND_SEEDS = 8
-NUMPY_NET_SEEDS = 3
+NUMPY_NET_SEEDS = 2
 
 # trials of NEST and Brian2 in the thalamic study: with 10, Brian2's mean latency
 # to the peak was 1-2.5 ms shorter than NEST's in 5 populations (Mann-Whitney over
@@ -106,16 +106,16 @@ MPI_SIMULATORS = ("neuron",)
 STUDIES = {
     "full": {
         "description": "full scale, DC, 500 + 10,000 ms: NEST (8 seeds) as the band, NEST on "
-                       "the numpy-drawn networks (3 seeds), Brian2 (2 seeds); NEURON cannot "
+                       "the numpy-drawn networks (2 seeds), Brian2 (2 seeds); NEURON cannot "
                        "hold full scale in 24 GB, so NEURON against NEST at N = K = "
                        f"{NEURON_FULL_STUDY_SCALE:g}, its largest scale that fits",
         "parts": {
             "full_dc": {
                 "parameters": _FULL,
-                # NEST on the numpy-drawn networks, 3 seeds: with the first seed
-                # alone, L6E's CC set Brian2 and this run (same network) apart from
-                # every natively drawn network; more numpy-drawn networks tell a
-                # realisation from a property of the draw
+                # NEST on the numpy-drawn networks of Brian2's two seeds, so that
+                # each of those networks runs on both simulators: with the first
+                # seed alone, L6E's CC set that network (Brian2 and NEST alike)
+                # apart from every natively drawn network
                 "runs": [{"simulator": "nest", "seeds": BAND_SEEDS},
                          {"simulator": "nest", "seeds": NUMPY_NET_SEEDS,
                           "parameters": {"connectivity_rng": "numpy"}},
