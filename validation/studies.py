@@ -113,9 +113,9 @@ STUDIES = {
             "full_dc": {
                 "parameters": _FULL,
                 # NEST on the numpy-drawn networks of Brian2's two seeds, so that
-                # each of those networks runs on both simulators: with the first
-                # seed alone, L6E's CC set that network (Brian2 and NEST alike)
-                # apart from every natively drawn network
+                # each of those networks runs on both simulators and a failing cell
+                # can be told apart from a network effect (docs/validation/README.md
+                # "Full scale": L6E's CC, which passes with other CC neuron samples)
                 "runs": [{"simulator": "nest", "seeds": BAND_SEEDS},
                          {"simulator": "nest", "seeds": NUMPY_NET_SEEDS,
                           "parameters": {"connectivity_rng": "numpy"}},
