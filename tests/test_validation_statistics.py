@@ -1,6 +1,7 @@
 """validation.statistics on synthetic spike trains whose answers are known by hand."""
 
 import json
+import logging
 import warnings
 
 import neo
@@ -109,6 +110,25 @@ def test_correlation_by_hand():
     trains = [np.array([0.5, 2.5]), np.array([1.0])]
     np.testing.assert_allclose(statistics.pairwise_correlations(trains, 0.0, 8.0),
                                [1.0 / np.sqrt(3.0)])
+
+
+def test_spike_a_hair_below_a_bin_edge_counts_in_the_next_bin_without_a_warning():
+    # 4.0 - 1e-10 ms is 4.0 ms recorded with float rounding: bin 2, as b's 4.5 ms.
+    # Counts a = [1, 0, 1, 0], b = [1, 0, 1, 0] -> r = 1 (in bin 1 it would be 0).
+    # Elephant logs each such move on a logger of its own that does not propagate.
+    import elephant.utils
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    elephant.utils.logger.addHandler(handler)
+    try:
+        r = statistics.pairwise_correlations(
+            [np.array([0.5, 4.0 - 1e-10]), np.array([1.0, 4.5])], 0.0, 8.0)
+    finally:
+        elephant.utils.logger.removeHandler(handler)
+    np.testing.assert_allclose(r, [1.0])
+    assert records == []
+    assert elephant.utils.logger.level == logging.NOTSET  # restored after the binning
 
 
 def test_partial_last_bin_is_dropped():

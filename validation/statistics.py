@@ -31,6 +31,8 @@ Times are in ms: ``t_start``/``t_stop``/``bin_size`` accept a
 arrays and never contain NaN.
 """
 
+import contextlib
+import logging
 import os
 import warnings
 import zlib
@@ -38,6 +40,7 @@ import zlib
 import neo
 import numpy as np
 import quantities as pq
+import elephant.utils
 from elephant.conversion import BinnedSpikeTrain
 from elephant.spike_train_correlation import correlation_coefficient
 
@@ -61,6 +64,25 @@ DEFAULT_MIN_SPIKES_CV = 3
 # 10,500 ms run ends at 10499.99999998745 ms. A window end that much past the
 # recorded end is still inside it (far less than a time step).
 SPAN_TOLERANCE_MS = 1e-6
+
+
+@contextlib.contextmanager
+def _quiet_bin_edge_corrections():
+    """Silence Elephant's warning about spikes moved off a bin edge, for the block.
+
+    Recorded spike times carry float rounding (simulators add up time step by
+    step), so some lie a hair below a 2 ms bin edge. Elephant moves them
+    into the bin they belong to -- the right thing -- and logs a warning for each
+    spike train with such a spike: ~900 lines in a 60 s study report, hiding its progress lines.
+    Its logger does not propagate, so it is quieted where it lives.
+    """
+    logger = elephant.utils.logger
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _to_ms(value):
@@ -174,8 +196,9 @@ def pairwise_correlations(spiketrains, t_start, t_stop, bin_size=DEFAULT_BIN_SIZ
     t_stop_binned = t_start + n_bins * bin_size
     # cut at the last full bin edge: Elephant would discard (and warn about) spikes there
     windowed = restrict(trains, t_start, t_stop_binned)
-    binned = BinnedSpikeTrain(windowed, bin_size=bin_size * pq.ms, t_start=t_start * pq.ms,
-                              t_stop=t_stop_binned * pq.ms)
+    with _quiet_bin_edge_corrections():
+        binned = BinnedSpikeTrain(windowed, bin_size=bin_size * pq.ms,
+                                  t_start=t_start * pq.ms, t_stop=t_stop_binned * pq.ms)
     with warnings.catch_warnings():
         # silent neurons divide by a zero standard deviation; their NaNs are dropped below
         warnings.filterwarnings("ignore", message="invalid value encountered",
