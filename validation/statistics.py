@@ -71,10 +71,11 @@ def _quiet_bin_edge_corrections():
     """Silence Elephant's warning about spikes moved off a bin edge, for the block.
 
     Recorded spike times carry float rounding (simulators add up time step by
-    step), so some lie a hair below a 2 ms bin edge. Elephant moves them
-    into the bin they belong to -- the right thing -- and logs a warning for each
-    spike train with such a spike: ~900 lines in a 60 s study report, hiding its progress lines.
-    Its logger does not propagate, so it is quieted where it lives.
+    step), so some lie a hair below a 2 ms bin edge. Elephant moves them into
+    the bin they belong to -- the right thing -- and logs a warning for each
+    spike train with such a spike: ~900 lines in a 60 s study report, hiding
+    its progress lines. Its logger does not propagate, so it is quieted where
+    it lives.
     """
     logger = elephant.utils.logger
     level = logger.level
