@@ -137,14 +137,16 @@ def peak_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def run_with_progress(sim, duration_ms, label, show=True, backend=None, should_stop=None):
+def run_with_progress(sim, duration_ms, label, show=True, backend=None, should_stop=None,
+                      on_step=None):
     """Advance by ``duration_ms`` showing progress and the RTF; returns (wall s, simulated ms).
 
     The backend advances (``backend.run(sim, duration_ms, progress)``) and calls
-    ``progress(done_ms)`` after each piece; when ``should_stop()`` is true the
-    backend stops at that point, and the simulated time reached is returned.
-    ``show=False`` (MPI ranks other than 0) shows nothing; otherwise a
-    :class:`~pd14_pynn.progress.SimulationProgress` bar (tqdm) shows it.
+    ``progress(done_ms)`` after each piece, which calls ``on_step(done_ms)``;
+    when ``should_stop()`` is true the backend stops at that point, and the
+    simulated time reached is returned. ``show=False`` (MPI ranks other than 0)
+    shows nothing; otherwise a :class:`~pd14_pynn.progress.SimulationProgress`
+    bar (tqdm) shows it.
     """
     if duration_ms <= 0:
         return 0.0, 0.0
@@ -154,6 +156,8 @@ def run_with_progress(sim, duration_ms, label, show=True, backend=None, should_s
     def progress(done_ms):
         if bar is not None:
             bar(done_ms)
+        if on_step is not None:
+            on_step(done_ms)
         return bool(should_stop and should_stop())
 
     try:
@@ -260,6 +264,12 @@ class _RunRecord:
             stop.raise_now = phase in BUILD_PHASES
             if stop.raise_now and stop.signal_name:  # arrived between two phases
                 raise interrupts.RunInterrupted(stop.signal_name)
+        self.status("running")
+
+    def advance(self, simulated_ms):
+        """Model time reached (ms) during a phase, written to ``status.json`` so
+        that a run killed without warning says how far it got."""
+        self.simulated_ms = simulated_ms
         self.status("running")
 
     def status(self, state, **details):
@@ -448,9 +458,11 @@ def _run_phases(simulator, backend, params, out_dir, spike_format, record, stop,
     say(f"Simulating {t_presim:g} ms presimulation + {t_sim:g} ms")
     for phase, duration in (("presimulate", t_presim), ("simulate", t_sim)):
         record.enter(phase, stop)
-        timings[phase], reached = run_with_progress(sim, duration, phase, show=root,
-                                                    backend=backend, should_stop=stop.check)
-        record.simulated_ms += reached
+        phase_start_ms = record.simulated_ms
+        timings[phase], reached = run_with_progress(
+            sim, duration, phase, show=root, backend=backend, should_stop=stop.check,
+            on_step=lambda done_ms: record.advance(phase_start_ms + done_ms))
+        record.simulated_ms = phase_start_ms + reached
         if stop.stopped:
             break
     if hasattr(backend, "execute") and not stop.stopped:

@@ -131,10 +131,12 @@ def test_signal_during_build_stops_at_once(tmp_path):
 
 def test_second_ctrl_c_exits_at_once(tmp_path):
     """The first SIGINT asks for a clean stop; a second one ends the process at once,
-    even inside a long simulator step (here: one NEST step of 20 s simulated)."""
-    process, out = start(tmp_path, "nest", "--t-presim", "0", "--t-sim", "200000")
+    even inside a long simulator step (here: one NEST step of 1 s simulated at
+    N = K = 0.1 on one thread, several seconds of wall time)."""
+    process, out = start(tmp_path, "nest", "--t-presim", "0", "--t-sim", "20000",
+                         "--n-scaling", "0.1", "--k-scaling", "0.1")
     wait_for_phase(process, out, "simulate")
-    time.sleep(0.5)  # inside the first nest.Run step (20,000 ms)
+    time.sleep(0.5)  # inside the first nest.Run step (1,000 ms)
     process.send_signal(signal.SIGINT)
     time.sleep(0.5)
     assert process.poll() is None, "one Ctrl-C waits for the end of the step"
@@ -142,6 +144,27 @@ def test_second_ctrl_c_exits_at_once(tmp_path):
     code = process.wait(timeout=10)
     assert code in (-signal.SIGINT, 128 + signal.SIGINT)
     assert json.loads((out / "status.json").read_text())["status"] == "running"
+
+
+def test_status_follows_the_progress_steps_of_a_killed_run(tmp_path):
+    """status.json says how far a run got after every progress step, so a run killed
+    without warning (SIGKILL, out of memory) still does; an 11 s phase advances in
+    11 steps of 1 s (tenths would end at multiples of 1.1 s)."""
+    process, out = start(tmp_path, "nest", "--t-presim", "50", "--t-sim", "11000")
+    deadline = time.monotonic() + 300
+    while True:
+        status = storage.read_status(str(out))
+        if status and status["phase"] == "simulate" and status["simulated_ms"] > 50:
+            break
+        assert process.poll() is None and time.monotonic() < deadline, status
+        time.sleep(0.01)
+    process.kill()
+    process.wait(timeout=30)
+    status = json.loads((out / "status.json").read_text())
+    assert status["status"] == "running" and status["phase"] == "simulate"
+    reached = status["simulated_ms"] - 50
+    assert 0 < reached < 11000
+    assert reached / 1000 == pytest.approx(round(reached / 1000), abs=1e-9), reached
 
 
 def test_failure_after_build_started_is_recorded(tmp_path):

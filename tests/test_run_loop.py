@@ -41,6 +41,16 @@ def test_chunk_bounds_cover_the_duration_on_the_grid():
     assert chunk_bounds(500.0, 0.1, 10)[-1] == 5000
 
 
+def test_long_runs_advance_in_pieces_of_at_most_a_second():
+    # a stop request waits for the end of a piece: 10 pieces of a 60 s run were ~5 min
+    np.testing.assert_array_equal(chunk_bounds(60000.0, 0.1, 10),
+                                  np.arange(1, 61) * 10000)
+    np.testing.assert_array_equal(chunk_bounds(10000.0, 0.1, 10), np.arange(1, 11) * 10000)
+    np.testing.assert_array_equal(chunk_bounds(2500.0, 0.1, 1), [8333, 16667, 25000])
+    np.testing.assert_array_equal(chunk_bounds(3.0, 0.1, 10, max_piece_ms=1.0),
+                                  np.arange(1, 11) * 3)
+
+
 @pytest.mark.parametrize("simulator", ["nest", "neuron"])
 def test_progress_steps_do_not_change_spikes(tmp_path, simulator):
     """One step, ten steps and PyNN's plain sim.run give identical spikes."""
