@@ -98,8 +98,11 @@ def describe_folder(path):
         return f"an interrupted run (stopped {where}; partial results)"
     if state == "failed":
         return f"a failed run (failed {where}: {status.get('error')})"
-    return (f"a run that has not finished (status {state!r}, last {where}; still running, "
-            f"or killed)")
+    # the status is rewritten after every progress step: its time tells a live run
+    # (minutes ago at most) from a killed one
+    updated = f", written {status['updated']}" if status.get("updated") else ""
+    return (f"a run that has not finished (status {state!r}, last {where}{updated}; "
+            f"still running, or killed)")
 
 
 def write_status(run_dir, status, phase, simulated_ms=0.0, **details):

@@ -102,13 +102,14 @@ def test_population_rates_count_silent_neurons():
     ("failed", {"error": "MemoryError: out of memory"},
      "already holds a failed run (failed in simulate at 1234.5 ms simulated: MemoryError: "
      "out of memory)"),
-    ("running", {}, "already holds a run that has not finished (status 'running'"),
+    ("running", {}, "already holds a run that has not finished (status 'running', last in "
+     "simulate at 1234.5 ms simulated, written {updated}; still running, or killed)"),
 ])
 def test_used_folder_is_named_by_its_status(tmp_path, state, details, named):
-    storage.write_status(str(tmp_path), state, "simulate", 1234.5, **details)
+    written = storage.write_status(str(tmp_path), state, "simulate", 1234.5, **details)
     with pytest.raises(storage.OutputExistsError, match="--overwrite") as refused:
         storage.check_output_folder(str(tmp_path))
-    assert named in str(refused.value)
+    assert named.format(updated=written["updated"]) in str(refused.value)
     storage.check_output_folder(str(tmp_path), overwrite=True)
 
 
