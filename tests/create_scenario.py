@@ -10,7 +10,6 @@ import numpy as np
 
 from pd14_pynn import backends, parameters
 from pd14_pynn.network import Microcircuit
-from pd14_pynn.parameters import POPULATIONS
 
 NEST_STATE = ("C_m", "tau_m", "tau_syn_ex", "tau_syn_in", "E_L", "V_reset", "V_th", "t_ref",
               "I_e", "V_m")

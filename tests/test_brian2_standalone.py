@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from pd14_pynn import parameters
-from pd14_pynn.backends import BackendError
 from pd14_pynn.backends import brian2 as brian2_backend
 from pd14_pynn.backends import brian2_standalone
 from pd14_pynn.backends.brian2 import multapse_numbers

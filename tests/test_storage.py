@@ -1,6 +1,5 @@
 """Neo files: write/read round trips for every offered format; run folders."""
 
-import os
 import sys
 
 import neo

@@ -9,7 +9,6 @@ Poisson background. No PyNN objects are created.
 """
 
 import math
-import os
 
 import numpy as np
 
