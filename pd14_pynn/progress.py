@@ -12,6 +12,7 @@ lines to a log. Imports no simulator.
 """
 
 import math
+import os
 import sys
 import time
 
@@ -23,11 +24,18 @@ PLAIN_FORMAT = "{l_bar}{bar:30}{r_bar}"
 
 
 def is_terminal(stream):
-    """True when ``stream`` is an interactive terminal (where a bar can redraw)."""
+    """True when ``stream`` is an interactive terminal with a width (where a bar can
+    redraw). Open MPI gives its ranks a pseudo-terminal 0 columns wide, on which
+    tqdm prints nothing at all: a NEURON run under ``mpirun`` showed no progress."""
     try:
-        return stream.isatty()
+        if not stream.isatty():
+            return False
     except (AttributeError, ValueError):  # no isatty, or a closed stream
         return False
+    try:
+        return os.get_terminal_size(stream.fileno()).columns > 0
+    except (AttributeError, ValueError, OSError):  # a terminal without a file descriptor
+        return True
 
 
 class _Progress:

@@ -79,6 +79,9 @@ def test_gathered_output_has_every_population_once(tmp_path):
     timings = json.loads((out / "timings.json").read_text())
     assert len(timings["ranks"]) == 2 and all(r["peak_rss_bytes"] > 0 for r in timings["ranks"])
     assert proc.stdout.count("Results in") == 1  # rank 0 alone reports
+    # progress in plain lines: a rank's stdout is a terminal 0 columns wide
+    assert proc.stdout.count("simulate: 100%") == 2  # presimulate and simulate
+    assert "simulate: 100%" in (out / "run.log").read_text()
 
 
 @pytest.mark.skipif(parallel.nest_has_mpi() is True,

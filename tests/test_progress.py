@@ -47,6 +47,26 @@ def test_terminal_gets_a_tqdm_bar_redrawn_in_place():
     assert bar.bar is None  # closed
 
 
+def test_a_terminal_without_width_gets_plain_lines():
+    # what Open MPI gives its ranks as stdout: a pseudo-terminal of 0 columns, on
+    # which a tqdm bar shows nothing
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+    controller, terminal_fd = pty.openpty()
+    try:
+        with os.fdopen(terminal_fd, "w", closefd=False) as terminal:
+            fcntl.ioctl(terminal_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 0, 0, 0, 0))
+            assert terminal.isatty() and not progress_module.is_terminal(terminal)
+            fcntl.ioctl(terminal_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+            assert progress_module.is_terminal(terminal)
+    finally:
+        os.close(terminal_fd)
+        os.close(controller)
+
+
 def test_connect_progress_counts_synapses_and_names_projection():
     stream = io.StringIO()
     bar = ConnectProgress(1000, "connect", stream=stream)
