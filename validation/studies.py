@@ -51,8 +51,9 @@ FIRST_SEED = 55
 MACHINE_MEMORY_BYTES = 24e9
 MEMORY_SHARE = 0.7
 
-# measured: (synapses, RTF, build s) per simulator at two scales; both grow as a
-# power of the synapse count between and beyond them. NEST at full scale: the
+# measured, DC background: (synapses, RTF, build s) per simulator at two scales;
+# both grow as a power of the synapse count between and beyond them (Poisson
+# background: POISSON_RTF_FACTOR). NEST at full scale: the
 # full study's seeds 59-62 on a quiet machine (2 threads, 500 + 10,000 ms DC:
 # medians create + connect 88.8 s, simulate RTF 59.5; its first run, with other
 # work beside it, had 101.7 s and 85.6). Full scale and N = K = 0.1 otherwise:
@@ -61,13 +62,24 @@ MEMORY_SHARE = 0.7
 # simulation - overhead, rounded); Brian2's cpp_standalone device: the runs of
 # docs/validation/standalone_dc02 (N = K = 0.2, 1 thread, build includes the
 # 5 s compile of a new seed) and the full-scale benchmark of docs/performance.md
-# "Brian2 standalone" (RTF 96.1, build incl. a 56 s compile)
+# "Brian2 standalone" (RTF 96.1, build incl. a 56 s compile). NEURON: N = K = 0.2
+# on one process (dc02_10seeds) and the full study's N = K = 0.35 run on 2 MPI
+# ranks (RTF 95.1, build 64.7 s), times 2 since estimates divide by the ranks
 _ANCHORS = {
     "nest": ((11_955_239, 3.96, 3.42), (298_880_968, 59.5, 88.8)),
     "brian2": ((11_955_239, 13.3, 25.0), (298_880_968, 113.25, 86.49)),
     "brian2_standalone": ((11_955_239, 2.7, 5.0), (298_880_968, 96.1, 158.0)),
-    "neuron": ((2_988_807, 49.08, 8.13), (11_955_239, 60.9, 40.0)),
+    "neuron": ((11_955_239, 60.9, 40.0), (36_612_918, 190.3, 129.4)),
 }
+
+# RTF with Poisson background / RTF with DC, measured side by side in the 60 s
+# runs of docs/validation/long (N = K = 0.2; medians of the quiet runs): NEST
+# 5.33 / 2.87, Brian2 standalone 4.20 / 2.50 (also taken for its runtime device,
+# not measured), NEURON on 2 ranks 117.8 / 27.87. NEST at full scale
+# gave 101.6 / 59.5 = 1.7 (one Poisson run). NEURON delivers every Poisson input
+# spike as an event (a NetStim per neuron), hence its larger factor.
+POISSON_RTF_FACTOR = {"nest": 1.86, "brian2": 1.68, "brian2_standalone": 1.68,
+                      "neuron": 4.23}
 
 # per run outside build and simulation: process start, imports, saving, the run's
 # own figures (about 8 s measured at N = K = 0.03 on the loaded machine)
@@ -387,8 +399,9 @@ def _synapses(params):
 
 def estimate_seconds(simulator, params, ranks=1):
     """Rough wall time (s) of one run on a quiet 2-core machine: overhead + build + RTF x
-    (presimulation + simulation), RTF and build from the anchors measured in
-    docs/performance.md (factor-2 accuracy at best; a loaded machine is slower).
+    (presimulation + simulation), RTF and build from the DC anchors measured in
+    docs/performance.md and docs/validation, the RTF times POISSON_RTF_FACTOR with
+    Poisson background (factor-2 accuracy at best; a loaded machine is slower).
     With ``ranks`` MPI processes, build and RTF are divided by the ranks (measured
     2.0x and 2.4x with 2 ranks at N = K = 0.4 on NEURON, docs/mpi.md)."""
     n_syn = _synapses(params)
@@ -398,6 +411,8 @@ def estimate_seconds(simulator, params, ranks=1):
     (syn0, rtf0, build0), (syn1, rtf1, build1) = _ANCHORS[anchors]
     x = math.log(n_syn / syn0) / math.log(syn1 / syn0)
     rtf = rtf0 * (rtf1 / rtf0) ** x
+    if params["background"] == "poisson":
+        rtf *= POISSON_RTF_FACTOR[anchors]
     build = build0 * (build1 / build0) ** x
     return RUN_OVERHEAD_S + (build + rtf * (params["t_presim_ms"] + params["t_sim_ms"]) * 1e-3
                              ) / ranks
