@@ -56,7 +56,7 @@ MEMORY_SHARE = 0.7
 # background: POISSON_RTF_FACTOR). NEST at full scale: the
 # full study's seeds 59-62 on a quiet machine (2 threads, 500 + 10,000 ms DC:
 # medians create + connect 88.8 s, simulate RTF 59.5; its first run, with other
-# work beside it, had 101.7 s and 85.6). Full scale and N = K = 0.1 otherwise:
+# work beside it, had 101.7 s and 85.6). Full scale otherwise:
 # docs/performance.md (quiet 2-core machine); N = K = 0.2 DC: the runs of
 # docs/validation/dc02_10seeds (median RTF; build = wall - presimulation -
 # simulation - overhead, rounded); Brian2's cpp_standalone device: the runs of

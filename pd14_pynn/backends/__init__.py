@@ -36,9 +36,9 @@ def require(module_name, package, simulator):
 #: longest piece of model time (ms) a backend advances between two progress
 #: steps. A stop request (Ctrl-C, SIGTERM) takes effect at the end of a piece:
 #: with only 10 pieces, a 60 s NEURON run at N = K = 0.2 (RTF 28 with DC on 2
-#: ranks) could go on for ~3 min after Ctrl-C. Spikes do not depend on the pieces (tests/test_run_loop.py);
-#: a run of up to 10 s keeps its 10 pieces, and longer runs get pieces of the
-#: length a default 10 s run has.
+#: ranks) could go on for ~3 min after Ctrl-C. Spikes do not depend on the
+#: pieces (tests/test_run_loop.py); a run of up to 10 s keeps its 10 pieces, and
+#: longer runs get pieces of the length a default 10 s run has.
 MAX_PIECE_MS = 1000.0
 
 
