@@ -98,8 +98,9 @@ def describe_folder(path):
         return f"an interrupted run (stopped {where}; partial results)"
     if state == "failed":
         return f"a failed run (failed {where}: {status.get('error')})"
-    # the status is rewritten after every progress step: its time tells a live run
-    # (minutes ago at most) from a killed one
+    # NEST, NEURON and Brian2's runtime device rewrite the status after every
+    # progress step, so its time helps tell a live run from a killed one (a Brian2
+    # standalone program and the build phases write it only when a phase begins)
     updated = f", written {status['updated']}" if status.get("updated") else ""
     return (f"a run that has not finished (status {state!r}, last {where}{updated}; "
             f"still running, or killed)")

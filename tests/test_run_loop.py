@@ -42,7 +42,8 @@ def test_chunk_bounds_cover_the_duration_on_the_grid():
 
 
 def test_long_runs_advance_in_pieces_of_at_most_a_second():
-    # a stop request waits for the end of a piece: 10 pieces of a 60 s run were ~5 min
+    # a stop request waits for the end of a piece: a tenth of NEURON's 60 s Poisson
+    # run at N = K = 0.2 took 11-12 min
     np.testing.assert_array_equal(chunk_bounds(60000.0, 0.1, 10),
                                   np.arange(1, 61) * 10000)
     np.testing.assert_array_equal(chunk_bounds(10000.0, 0.1, 10), np.arange(1, 11) * 10000)
