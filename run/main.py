@@ -101,8 +101,8 @@ def build_parser():
     study.add_argument("--study", metavar="NAME|FILE",
                        help="run a named study (full, long, thalamic, standalone; "
                             "docs/validation/studies.md) "
-                            "or a study file (JSON, see validation/studies.py); resumable: "
-                            "complete runs in --out are reused, unfinished ones rerun")
+                            "or a study file (JSON, see pd14_pynn/validation/studies.py); "
+                            "resumable: complete runs in --out are reused, unfinished ones rerun")
     study.add_argument("--plan", action="store_true",
                        help="with --study: print the plan (runs, memory, time) and exit")
     return parser
@@ -156,8 +156,8 @@ def compare(args, argv):
             run_dirs.append(run_dir)
     # imported only now: Elephant may import mpi4py, whose MPI initialisation sets
     # launcher variables that child processes would inherit
-    from validation.compare import build_report
-    from validation.runs import RunFolderError
+    from pd14_pynn.validation.compare import build_report
+    from pd14_pynn.validation.runs import RunFolderError
     try:
         summary = build_report(run_dirs, os.path.join(out, "report"),
                                reference_sim=args.reference_sim, overwrite=args.overwrite)
@@ -198,7 +198,7 @@ _STUDY_OPTIONS = {"--study", "--out", "--seed", "--threads", "--format", "--plan
 def run_study(args, argv):
     """Run a named study or study file part by part, reusing complete runs; after
     each part, write its report (and, for parts with ``response``, the PSTH report)."""
-    from validation import studies
+    from pd14_pynn.validation import studies
     given = {token.split("=")[0] for token in argv if token.startswith("--")}
     extra = sorted(given - _STUDY_OPTIONS)
     if extra:
@@ -222,9 +222,9 @@ def run_study(args, argv):
         passthrough += ["--threads", str(args.threads)]
     passthrough += ["--format", args.format]
     rerun = " ".join(["python", *sys.argv])
-    from validation.compare import build_report
-    from validation.response_report import build_response_report
-    from validation.runs import RunFolderError
+    from pd14_pynn.validation.compare import build_report
+    from pd14_pynn.validation.response_report import build_response_report
+    from pd14_pynn.validation.runs import RunFolderError
     started, finished, summaries = time.perf_counter(), 0, {}
     for part_name, part in study["parts"].items():
         part_runs = [run for run in planned if run.part == part_name]

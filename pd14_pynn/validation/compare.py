@@ -1,7 +1,7 @@
 """Compare PD14 runs of several simulators and seeds; write the validation report.
 
     python validation/compare.py RUN_DIR [RUN_DIR ...] --out REPORT_DIR [--reference-sim nest]
-    python -m validation.compare RUN_DIR [RUN_DIR ...] --out REPORT_DIR   # from the repo root
+    python -m pd14_pynn.validation.compare RUN_DIR [RUN_DIR ...] --out REPORT_DIR
 
 * :func:`build_report` -- the whole pipeline, for ``run/main.py`` or a notebook: read the
   runs, compute the statistics, the seed-to-seed baseline, the cross-simulator distances
@@ -24,16 +24,11 @@ import os
 import re
 import sys
 
-if __name__ == "__main__" and not __package__:
-    # Run as a script, Python puts validation/ itself first on sys.path, where our
-    # statistics.py would shadow the standard library's; the repository root goes
-    # there instead, so that `validation` is imported as the package it is.
-    sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import numpy as np
 
-import numpy as np  # noqa: E402  (after the path fix above, for script use)
-
-from pd14_pynn import storage  # noqa: E402
-from validation import distances, figures, reference, report, runs, statistics  # noqa: E402
+from pd14_pynn import storage
+from pd14_pynn.validation import (distances, figures, reference, report, runs,
+                                  spike_statistics)
 
 RASTER_NEURONS = 20      # neurons per population in a raster snippet
 RASTER_SPAN_MS = 100.0   # length of a raster snippet, at the end of the window
@@ -53,7 +48,7 @@ def describe_sample(sample):
 
 def _by_name(cells):
     """Cells keyed by (area, population) -> keyed by the population's name as text."""
-    return {statistics.population_key(key): value for key, value in cells.items()}
+    return {spike_statistics.population_key(key): value for key, value in cells.items()}
 
 
 def _check_window(run, t_start_ms, t_stop_ms):
@@ -69,7 +64,7 @@ def _check_window(run, t_start_ms, t_stop_ms):
 
 def _raster_data(times_by_population):
     # only the few neurons shown are kept, so the block can be dropped after reading
-    return {statistics.population_key(key): [np.asarray(times, dtype=float)
+    return {spike_statistics.population_key(key): [np.asarray(times, dtype=float)
                                              for times in arrays[:RASTER_NEURONS]]
             for key, arrays in times_by_population.items()}
 
@@ -77,8 +72,8 @@ def _raster_data(times_by_population):
 def _analyse_run(run, window, options, say):
     say(f"  reading {run.path}")
     block = storage.read_block(run.path)
-    stats = statistics.population_statistics(block, *window, **options)
-    raster = _raster_data(statistics.spike_times_by_population(block))
+    stats = spike_statistics.population_statistics(block, *window, **options)
+    raster = _raster_data(spike_statistics.spike_times_by_population(block))
     return stats, raster
 
 
@@ -108,7 +103,7 @@ def _reference_rows(all_runs, stats):
                 row["seed_sd_hz"] = sd
                 row["deviation_in_seed_sd"] = (row["mean_hz"] - row["reference_hz"]) / sd \
                     if np.isfinite(sd) and sd > 0 else float("nan")
-                rows[sim][statistics.population_key(key)] = row
+                rows[sim][spike_statistics.population_key(key)] = row
     return rows
 
 
@@ -129,21 +124,21 @@ def _figures(out_dir, all_runs, stats, rasters, windows, populations):
         made["rasters"].append((path, f"{run.name}: {RASTER_NEURONS} neurons per population, "
                                       f"last {t_stop - t_start:g} ms"))
     per_population = {name: {key: [s[key][name] for s in stats] for key in populations}
-                      for name in statistics.STATISTICS}
+                      for name in spike_statistics.STATISTICS}
     path = figures.rate_boxplots(_by_name(per_population["rate"]), names, run_colours,
                                  os.path.join(out_dir, "rates_boxplots.png"))
     made["rate_boxplots"] = (path, "rates per neuron, per population and run")
-    for name in statistics.STATISTICS:
+    for name in spike_statistics.STATISTICS:
         path = figures.ecdf_grid(_by_name(per_population[name]), names, run_colours, styles,
-                                 statistics.LABELS[name],
+                                 spike_statistics.LABELS[name],
                                  os.path.join(out_dir, f"ecdf_{name}.png"))
-        made[f"ecdf_{name}"] = (path, f"empirical CDF of the {statistics.LABELS[name]}")
+        made[f"ecdf_{name}"] = (path, f"empirical CDF of the {spike_statistics.LABELS[name]}")
     return made
 
 
 def build_report(run_dirs, out_dir, reference_sim="nest", t_start_ms=None, t_stop_ms=None,
-                 bin_size_ms=statistics.DEFAULT_BIN_SIZE_MS,
-                 n_neurons_cc=statistics.DEFAULT_N_NEURONS_CC, sample_seed=0,
+                 bin_size_ms=spike_statistics.DEFAULT_BIN_SIZE_MS,
+                 n_neurons_cc=spike_statistics.DEFAULT_N_NEURONS_CC, sample_seed=0,
                  overwrite=False, verbose=True):
     """Compare run folders and write the report folder ``out_dir``; returns the summary dict.
 
@@ -157,7 +152,7 @@ def build_report(run_dirs, out_dir, reference_sim="nest", t_start_ms=None, t_sto
     Every check (folders readable, one model, distinct seeds, enough reference
     runs, window inside the recordings, ``out_dir`` empty unless ``overwrite``)
     happens before anything is computed or written; a failed check raises
-    :class:`validation.runs.RunFolderError` or ``pd14_pynn.storage.OutputExistsError``.
+    :class:`pd14_pynn.validation.runs.RunFolderError` or ``pd14_pynn.storage.OutputExistsError``.
 
     The returned dict is what ``summary.json`` holds (NaN written as None), plus
     ``files``: the paths written.
@@ -217,14 +212,14 @@ def build_report(run_dirs, out_dir, reference_sim="nest", t_start_ms=None, t_sto
         "created": datetime.datetime.now().isoformat(timespec="seconds"),
         "settings": {"reference_sim": reference_sim, "bin_size_ms": bin_size_ms,
                      "n_neurons_cc": n_neurons_cc, "sample_seed": sample_seed,
-                     "min_spikes_cv": statistics.DEFAULT_MIN_SPIKES_CV,
+                     "min_spikes_cv": spike_statistics.DEFAULT_MIN_SPIKES_CV,
                      "t_start_ms": t_start_ms, "t_stop_ms": t_stop_ms},
         "simulators": sims,
-        "populations": [statistics.population_key(key) for key in populations],
+        "populations": [spike_statistics.population_key(key) for key in populations],
         "runs": [{**run.describe(), "name": run.name, "window_ms": list(window),
-                  "statistics": {statistics.population_key(key): {
+                  "statistics": {spike_statistics.population_key(key): {
                       name: describe_sample(run_stats[key][name])
-                      for name in statistics.STATISTICS} for key in run_stats}}
+                      for name in spike_statistics.STATISTICS} for key in run_stats}}
                  for run, window, run_stats in zip(all_runs, windows, stats)],
         "baseline_runs": len(groups[reference_sim]),
         "baseline_pairs": {sim: len(groups[sim]) * (len(groups[sim]) - 1) // 2
@@ -244,7 +239,7 @@ def build_report(run_dirs, out_dir, reference_sim="nest", t_start_ms=None, t_sto
     md_path, html_path = report.write_report(summary, made, out_dir)
     samples_path = os.path.join(out_dir, "samples.npz")
     np.savez_compressed(samples_path, **{
-        f"{run.name.replace(' ', '_')}/{statistics.population_key(key)}/{name}": sample
+        f"{run.name.replace(' ', '_')}/{spike_statistics.population_key(key)}/{name}": sample
         for run, run_stats in zip(all_runs, stats)
         for key, per_statistic in run_stats.items() for name, sample in per_statistic.items()})
     summary["files"] = {
@@ -272,9 +267,9 @@ def build_parser():
                         help="start of the analysis window, ms (default: end of presimulation)")
     parser.add_argument("--t-stop", type=float, metavar="MS",
                         help="end of the analysis window, ms (default: end of the run)")
-    parser.add_argument("--bin-size", type=float, default=statistics.DEFAULT_BIN_SIZE_MS,
+    parser.add_argument("--bin-size", type=float, default=spike_statistics.DEFAULT_BIN_SIZE_MS,
                         metavar="MS", help="bin of the spike-count correlations, ms (default 2)")
-    parser.add_argument("--n-neurons-cc", type=int, default=statistics.DEFAULT_N_NEURONS_CC,
+    parser.add_argument("--n-neurons-cc", type=int, default=spike_statistics.DEFAULT_N_NEURONS_CC,
                         metavar="N", help="neurons per population in the correlation "
                                           "sample (default 250)")
     parser.add_argument("--sample-seed", type=int, default=0,

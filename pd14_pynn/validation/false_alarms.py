@@ -2,7 +2,7 @@
 
     python validation/false_alarms.py REPORT_DIR [--baseline nest] [--held-out 1 3] [--band N]
 
-The rule of validation/compare.py: a cell passes when the mean KS distance over
+The rule of pd14_pynn/validation/compare.py: a cell passes when the mean KS distance over
 all pairs (run of the simulator, run of the baseline) is no larger than the
 largest KS distance between two baseline runs (the band). Here some baseline
 runs are held out and treated as "the other simulator", against the band of the
@@ -17,16 +17,10 @@ least one cell. Reads only ``samples.npz`` of the report folder.
 
 import argparse
 import itertools
-import os
-import sys
 
-if __name__ == "__main__" and not __package__:
-    # as in compare.py: keep validation/statistics.py from shadowing the stdlib
-    sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from validation.pairs import load_samples, pair_table  # noqa: E402
+from pd14_pynn.validation.pairs import load_samples, pair_table
 
 
 def held_out_failures(matrix, held_out, band_runs=None):

@@ -11,15 +11,10 @@ network. Reads only ``samples.npz`` of the report folder.
 
 import argparse
 import os
-import sys
 
-if __name__ == "__main__" and not __package__:
-    # as in compare.py: keep validation/statistics.py from shadowing the stdlib
-    sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from validation.distances import ks_distance  # noqa: E402
+from pd14_pynn.validation.distances import ks_distance
 
 
 def load_samples(report_dir):
