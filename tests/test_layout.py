@@ -20,7 +20,7 @@ def module_names(folder):
             yield path.name, path
 
 
-# run/ and validation/ hold scripts: running one puts its folder first on sys.path,
+# run/ and validation/ hold scripts: running one puts its folder first on the import path,
 # where a module named like the standard library's would be imported instead of it
 @pytest.mark.parametrize("folder", ["pd14_pynn", "run", "validation"])
 def test_no_module_has_a_standard_library_name(folder):
@@ -31,7 +31,7 @@ def test_no_module_has_a_standard_library_name(folder):
     assert clashes == []
 
 
-# cwd is first on sys.path under `python -c`, as a script's folder is for a script
+# under `python -c` the current folder comes first on the import path, as a script's does
 @pytest.mark.parametrize("cwd", ["validation", "pd14_pynn/validation", "."])
 def test_standard_statistics_beside_the_validation_package(cwd):
     code = ("import pd14_pynn.validation.compare, pd14_pynn.validation.spike_statistics, "
