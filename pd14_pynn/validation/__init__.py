@@ -24,7 +24,10 @@ Data flow: run folders -> statistics -> distances -> report.
   simulator against itself (``python validation/pairs.py``,
   ``python validation/false_alarms.py``).
 * :mod:`~pd14_pynn.validation.studies` -- named studies and their plans.
+* :mod:`~pd14_pynn.validation.study_runner` -- ``python run/main.py compare``: runs
+  a study, one process per run, then writes its reports.
 
 Nothing in this package imports a simulator or PyNN: it reads what
-``python run/main.py`` wrote, through :mod:`pd14_pynn.storage`.
+``python run/main.py`` wrote, through :mod:`pd14_pynn.storage` (the study runner
+starts those runs as processes of their own).
 """
