@@ -1,4 +1,4 @@
-"""run/main.py: every bad input gives a one-line error before anything is built."""
+"""pd14_pynn.cli (run/main.py): every bad input is one error line before anything is built."""
 
 import json
 import os
@@ -7,11 +7,9 @@ import sys
 
 import pytest
 
-from pd14_pynn import backends, resources, simulation, storage
+from pd14_pynn import backends, cli, resources, simulation, storage
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "run"))
-import main as cli  # noqa: E402
 
 
 def run_cli(capsys, *argv):

@@ -252,7 +252,7 @@ def load_study(name_or_path):
         name = os.path.splitext(os.path.basename(name_or_path))[0]
     else:
         raise StudyError(f"--study {name_or_path!r} is neither a study ({', '.join(STUDIES)}) "
-                         f"nor a study file (JSON, see validation/studies.py)")
+                         f"nor a study file (JSON, see pd14_pynn/validation/studies.py)")
     check_study(study, name)
     return name, study
 
