@@ -12,7 +12,6 @@ import sys
 import numpy as np
 import pytest
 
-from pd14_pynn import parallel
 from pd14_pynn.backends import BackendError, nest as nest_backend
 
 HERE = os.path.dirname(os.path.abspath(__file__))
