@@ -136,6 +136,118 @@ def _figures(out_dir, all_runs, stats, rasters, windows, populations):
     return made
 
 
+def _read_runs(run_dirs, reference_sim, t_start_ms, t_stop_ms):
+    """``(runs, groups, windows)``: the runs in report order (reference simulator first,
+    each simulator's runs by seed), grouped by simulator, and the analysis window
+    (ms) of each; raises :class:`runs.RunFolderError` before anything is computed."""
+    all_runs = [runs.read_run(path) for path in run_dirs]
+    runs.check_comparable(all_runs)
+    groups = runs.group_by_simulator(all_runs, reference_sim)
+    if reference_sim not in groups or len(groups[reference_sim]) < 2:
+        have = len(groups.get(reference_sim, []))
+        raise runs.RunFolderError(
+            f"the seed-to-seed baseline needs >= 2 runs of the reference simulator "
+            f"{reference_sim!r} with different seeds, got {have} (simulators given: "
+            f"{', '.join(groups)}); add runs or choose --reference-sim")
+    all_runs = [run for group in groups.values() for run in group]
+    windows = [_check_window(run, t_start_ms, t_stop_ms) for run in all_runs]
+    return all_runs, groups, windows
+
+
+def _prepare_report_folder(out_dir, overwrite):
+    storage.prepare_run_folder(out_dir, overwrite=overwrite)
+    # a rebuilt report may hold other runs; rasters named for runs no longer in it
+    # must not be left beside it (a study copies the folder's figures into docs)
+    for name in os.listdir(out_dir):
+        if name.startswith("raster_") and name.endswith(".png"):
+            os.remove(os.path.join(out_dir, name))
+
+
+def _run_statistics(all_runs, windows, options, say):
+    """``(stats, rasters, populations)``: each run's statistics and raster snippet, and
+    the populations every run has."""
+    say(f"Statistics of {len(all_runs)} runs")
+    stats, rasters = [], []
+    for run, window in zip(all_runs, windows):
+        run_stats, raster = _analyse_run(run, window, options, say)
+        stats.append(run_stats)
+        rasters.append(raster)
+    populations = [key for key in stats[0] if all(key in s for s in stats[1:])]
+    return stats, rasters, populations
+
+
+def _compare_simulators(all_runs, stats, groups, reference_sim):
+    """``(baselines, comparisons)``: the seed-to-seed band of every simulator with >= 2
+    runs, and every pair of simulators judged against the reference simulator's band."""
+    stats_of = {sim: [run_stats for run, run_stats in zip(all_runs, stats)
+                      if run.simulator == sim] for sim in groups}
+    baselines = {sim: distances.seed_baseline(stats_of[sim])
+                 for sim in groups if len(groups[sim]) >= 2}
+    comparisons = []
+    sims = list(groups)
+    for i, sim_a in enumerate(sims):
+        for sim_b in sims[i + 1:]:
+            cross = distances.cross_distances(stats_of[sim_a], stats_of[sim_b])
+            cells = distances.judge(cross, baselines[reference_sim])
+            comparisons.append({
+                "simulators": [sim_a, sim_b], "baseline_simulator": reference_sim,
+                "n_run_pairs": len(stats_of[sim_a]) * len(stats_of[sim_b]),
+                "counts": distances.count_verdicts(cells),
+                "counts_emd": distances.count_verdicts(cells, "emd_verdict"),
+                "overall": distances.overall_verdict(cells),
+                "overall_emd": distances.overall_verdict(cells, "emd_verdict"),
+                "cells": _by_name(cells),
+            })
+    return baselines, comparisons
+
+
+def _summary(settings, all_runs, groups, windows, stats, populations, baselines,
+             comparisons):
+    """What ``summary.json`` holds (NaN as None), with the conclusion's sentences."""
+    summary = {
+        "created": datetime.datetime.now().isoformat(timespec="seconds"),
+        "settings": settings,
+        "simulators": list(groups),
+        "populations": [spike_statistics.population_key(key) for key in populations],
+        "runs": [{**run.describe(), "name": run.name, "window_ms": list(window),
+                  "statistics": {spike_statistics.population_key(key): {
+                      name: describe_sample(run_stats[key][name])
+                      for name in spike_statistics.STATISTICS} for key in run_stats}}
+                 for run, window, run_stats in zip(all_runs, windows, stats)],
+        "baseline_runs": len(groups[settings["reference_sim"]]),
+        "baseline_pairs": {sim: len(groups[sim]) * (len(groups[sim]) - 1) // 2
+                           for sim in baselines},
+        "baselines": {sim: _by_name(cells) for sim, cells in baselines.items()},
+        "comparisons": comparisons,
+        "reference_check": {"source": reference.REFERENCE_SOURCE,
+                            "reference_hz": reference.REFERENCE_RATES_HZ,
+                            "rows": _reference_rows(all_runs, stats)},
+        "overall_verdict": distances.combine_verdicts([c["overall"] for c in comparisons]),
+    }
+    summary = report.json_safe(summary)
+    summary["conclusion"] = report.conclusion(summary)
+    return summary
+
+
+def _write_report_files(out_dir, summary, all_runs, stats, rasters, windows, populations):
+    """Write the figures, ``report.md``, ``report.html``, ``samples.npz`` and
+    ``summary.json`` (after adding ``files``, the paths written, to ``summary``)."""
+    made = _figures(out_dir, all_runs, stats, rasters, windows, populations)
+    md_path, html_path = report.write_report(summary, made, out_dir)
+    samples_path = os.path.join(out_dir, "samples.npz")
+    np.savez_compressed(samples_path, **{
+        f"{run.name.replace(' ', '_')}/{spike_statistics.population_key(key)}/{name}": sample
+        for run, run_stats in zip(all_runs, stats)
+        for key, per_statistic in run_stats.items() for name, sample in per_statistic.items()})
+    summary["files"] = {
+        "report_md": md_path, "report_html": html_path, "samples": samples_path,
+        "summary": os.path.join(out_dir, "summary.json"),
+        "figures": [path for path, _ in made["rasters"]]
+        + [made[k][0] for k in ("rate_boxplots", "ecdf_rate", "ecdf_cv", "ecdf_cc")],
+    }
+    storage.write_json(summary["files"]["summary"], summary)
+
+
 def build_report(run_dirs, out_dir, reference_sim="nest", t_start_ms=None, t_stop_ms=None,
                  bin_size_ms=spike_statistics.DEFAULT_BIN_SIZE_MS,
                  n_neurons_cc=spike_statistics.DEFAULT_N_NEURONS_CC, sample_seed=0,
@@ -158,97 +270,20 @@ def build_report(run_dirs, out_dir, reference_sim="nest", t_start_ms=None, t_sto
     ``files``: the paths written.
     """
     say = print if verbose else (lambda *args, **kwargs: None)
-    all_runs = [runs.read_run(path) for path in run_dirs]
-    runs.check_comparable(all_runs)
-    groups = runs.group_by_simulator(all_runs, reference_sim)
-    if reference_sim not in groups or len(groups[reference_sim]) < 2:
-        have = len(groups.get(reference_sim, []))
-        raise runs.RunFolderError(
-            f"the seed-to-seed baseline needs >= 2 runs of the reference simulator "
-            f"{reference_sim!r} with different seeds, got {have} (simulators given: "
-            f"{', '.join(groups)}); add runs or choose --reference-sim")
-    # the runs in report order: reference simulator first, each simulator's runs by seed
-    all_runs = [run for group in groups.values() for run in group]
-    windows = [_check_window(run, t_start_ms, t_stop_ms) for run in all_runs]
-    storage.prepare_run_folder(out_dir, overwrite=overwrite)
-    # a rebuilt report may hold other runs; rasters named for runs no longer in it
-    # must not be left beside it (a study copies the folder's figures into docs)
-    for name in os.listdir(out_dir):
-        if name.startswith("raster_") and name.endswith(".png"):
-            os.remove(os.path.join(out_dir, name))
-
-    say(f"Statistics of {len(all_runs)} runs")
+    all_runs, groups, windows = _read_runs(run_dirs, reference_sim, t_start_ms, t_stop_ms)
+    _prepare_report_folder(out_dir, overwrite)
     options = {"bin_size": bin_size_ms, "n_neurons_cc": n_neurons_cc, "seed": sample_seed}
-    stats, rasters = [], []
-    for run, window in zip(all_runs, windows):
-        run_stats, raster = _analyse_run(run, window, options, say)
-        stats.append(run_stats)
-        rasters.append(raster)
-    populations = [key for key in stats[0] if all(key in s for s in stats[1:])]
-
+    stats, rasters, populations = _run_statistics(all_runs, windows, options, say)
     say("Distances")
-    stats_of = {sim: [run_stats for run, run_stats in zip(all_runs, stats)
-                      if run.simulator == sim] for sim in groups}
-    baselines = {sim: distances.seed_baseline(stats_of[sim])
-                 for sim in groups if len(groups[sim]) >= 2}
-    comparisons = []
-    sims = list(groups)
-    for i, sim_a in enumerate(sims):
-        for sim_b in sims[i + 1:]:
-            cross = distances.cross_distances(stats_of[sim_a], stats_of[sim_b])
-            cells = distances.judge(cross, baselines[reference_sim])
-            comparisons.append({
-                "simulators": [sim_a, sim_b], "baseline_simulator": reference_sim,
-                "n_run_pairs": len(stats_of[sim_a]) * len(stats_of[sim_b]),
-                "counts": distances.count_verdicts(cells),
-                "counts_emd": distances.count_verdicts(cells, "emd_verdict"),
-                "overall": distances.overall_verdict(cells),
-                "overall_emd": distances.overall_verdict(cells, "emd_verdict"),
-                "cells": _by_name(cells),
-            })
-    overall = distances.combine_verdicts([c["overall"] for c in comparisons])
-
-    summary = {
-        "created": datetime.datetime.now().isoformat(timespec="seconds"),
-        "settings": {"reference_sim": reference_sim, "bin_size_ms": bin_size_ms,
-                     "n_neurons_cc": n_neurons_cc, "sample_seed": sample_seed,
-                     "min_spikes_cv": spike_statistics.DEFAULT_MIN_SPIKES_CV,
-                     "t_start_ms": t_start_ms, "t_stop_ms": t_stop_ms},
-        "simulators": sims,
-        "populations": [spike_statistics.population_key(key) for key in populations],
-        "runs": [{**run.describe(), "name": run.name, "window_ms": list(window),
-                  "statistics": {spike_statistics.population_key(key): {
-                      name: describe_sample(run_stats[key][name])
-                      for name in spike_statistics.STATISTICS} for key in run_stats}}
-                 for run, window, run_stats in zip(all_runs, windows, stats)],
-        "baseline_runs": len(groups[reference_sim]),
-        "baseline_pairs": {sim: len(groups[sim]) * (len(groups[sim]) - 1) // 2
-                           for sim in baselines},
-        "baselines": {sim: _by_name(cells) for sim, cells in baselines.items()},
-        "comparisons": comparisons,
-        "reference_check": {"source": reference.REFERENCE_SOURCE,
-                            "reference_hz": reference.REFERENCE_RATES_HZ,
-                            "rows": _reference_rows(all_runs, stats)},
-        "overall_verdict": overall,
-    }
-    summary = report.json_safe(summary)
-    summary["conclusion"] = report.conclusion(summary)
-
+    baselines, comparisons = _compare_simulators(all_runs, stats, groups, reference_sim)
+    settings = {"reference_sim": reference_sim, "bin_size_ms": bin_size_ms,
+                "n_neurons_cc": n_neurons_cc, "sample_seed": sample_seed,
+                "min_spikes_cv": spike_statistics.DEFAULT_MIN_SPIKES_CV,
+                "t_start_ms": t_start_ms, "t_stop_ms": t_stop_ms}
+    summary = _summary(settings, all_runs, groups, windows, stats, populations, baselines,
+                       comparisons)
     say("Figures and report")
-    made = _figures(out_dir, all_runs, stats, rasters, windows, populations)
-    md_path, html_path = report.write_report(summary, made, out_dir)
-    samples_path = os.path.join(out_dir, "samples.npz")
-    np.savez_compressed(samples_path, **{
-        f"{run.name.replace(' ', '_')}/{spike_statistics.population_key(key)}/{name}": sample
-        for run, run_stats in zip(all_runs, stats)
-        for key, per_statistic in run_stats.items() for name, sample in per_statistic.items()})
-    summary["files"] = {
-        "report_md": md_path, "report_html": html_path, "samples": samples_path,
-        "summary": os.path.join(out_dir, "summary.json"),
-        "figures": [path for path, _ in made["rasters"]]
-        + [made[k][0] for k in ("rate_boxplots", "ecdf_rate", "ecdf_cv", "ecdf_cc")],
-    }
-    storage.write_json(summary["files"]["summary"], summary)
+    _write_report_files(out_dir, summary, all_runs, stats, rasters, windows, populations)
     return summary
 
 
