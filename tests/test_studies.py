@@ -7,8 +7,11 @@ import sys
 
 import pytest
 
-from pd14_pynn import parameters, storage
+from pd14_pynn import storage
 from pd14_pynn.validation import studies
+from pd14_pynn.validation.study_estimates import (MACHINE_MEMORY_BYTES, MEMORY_SHARE,
+                                                  RUN_OVERHEAD_S, estimate_seconds,
+                                                  largest_scale)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -52,66 +55,11 @@ def test_built_in_studies_are_the_ones_of_issue_13():
 
 def test_neuron_scale_of_the_full_study_is_the_largest_that_fits():
     base = studies.STUDIES["full"]["parts"]["full_dc"]["parameters"]
-    limit = studies.MEMORY_SHARE * studies.MACHINE_MEMORY_BYTES
-    assert studies.largest_scale("neuron", base, limit) == studies.NEURON_FULL_STUDY_SCALE
+    limit = MEMORY_SHARE * MACHINE_MEMORY_BYTES
+    assert largest_scale("neuron", base, limit) == studies.NEURON_FULL_STUDY_SCALE
     # NEST and Brian2 fit at full scale in the whole machine, NEURON does not
-    assert studies.largest_scale("neuron", base, studies.MACHINE_MEMORY_BYTES) < 1
-    assert studies.largest_scale("nest", base, studies.MACHINE_MEMORY_BYTES) == 1.0
-
-
-def test_time_estimate_reproduces_the_measured_anchors():
-    full = parameters.resolve({"N_scaling": 1, "K_scaling": 1, "background": "dc",
-                               "t_presim_ms": 500, "t_sim_ms": 1000})
-    # NEST full scale (the full study's seeds 59-62): build 88.8 s, RTF 59.5, 1.5 s simulated
-    assert studies.estimate_seconds("nest", full) == pytest.approx(
-        studies.RUN_OVERHEAD_S + 88.8 + 59.5 * 1.5, rel=1e-3)
-    small = parameters.resolve({"N_scaling": 0.1, "K_scaling": 0.1, "background": "dc",
-                                "t_presim_ms": 500, "t_sim_ms": 1000})
-    # NEURON at N = K = 0.35 on 2 ranks (the full study): RTF 95.13, build 64.7 s
-    neuron_full_study = parameters.resolve({"N_scaling": 0.35, "K_scaling": 0.35,
-                                            "background": "dc", "t_sim_ms": 10000})
-    assert studies.estimate_seconds("neuron", neuron_full_study, ranks=2) == pytest.approx(
-        studies.RUN_OVERHEAD_S + 64.7 + 95.15 * 10.5, rel=1e-3)
-    # between NEST's anchors the estimate lies between them
-    mid = parameters.resolve({"N_scaling": 0.5, "K_scaling": 0.5, "background": "dc",
-                              "t_presim_ms": 500, "t_sim_ms": 1000})
-    assert studies.estimate_seconds("nest", small) < studies.estimate_seconds("nest", mid) \
-        < studies.estimate_seconds("nest", full)
-
-
-@pytest.mark.parametrize("simulator, ranks, rtf_dc, rtf_poisson", [
-    # the 60 s runs of docs/validation/long: RTF with DC and with Poisson background
-    ("nest", 1, 2.87, 5.33), ("brian2", 1, 2.50, 4.20), ("neuron", 2, 27.87, 117.82),
-])
-def test_poisson_background_costs_what_the_long_study_measured(simulator, ranks, rtf_dc,
-                                                               rtf_poisson):
-    long_run = {"N_scaling": 0.2, "K_scaling": 0.2, "t_presim_ms": 500, "t_sim_ms": 60000}
-    dc = parameters.resolve({**long_run, "background": "dc"})
-    poisson = parameters.resolve({**long_run, "background": "poisson"})
-    ratio = ((studies.estimate_seconds(simulator, poisson, ranks) - studies.RUN_OVERHEAD_S)
-             / (studies.estimate_seconds(simulator, dc, ranks) - studies.RUN_OVERHEAD_S))
-    # build is a few seconds of the ~3-120 min: the ratio is the RTF ratio
-    assert ratio == pytest.approx(rtf_poisson / rtf_dc, rel=0.02)
-    # NEURON's Poisson anchor at N = K = 0.1 (docs/performance.md, one process: RTF
-    # 49.08) is not used by the estimate; it lands within a factor 1.5 of it
-    if simulator == "neuron":
-        small = parameters.resolve({"N_scaling": 0.1, "K_scaling": 0.1, "t_presim_ms": 0,
-                                    "t_sim_ms": 1000, "background": "poisson"})
-        estimate = studies.estimate_seconds("neuron", small) - studies.RUN_OVERHEAD_S
-        assert 49.08 / 1.5 < estimate < 49.08 * 1.5
-
-
-def test_brian2_estimate_follows_its_device():
-    dc02 = {"N_scaling": 0.2, "K_scaling": 0.2, "background": "dc", "t_presim_ms": 500,
-            "t_sim_ms": 10000}
-    standalone = parameters.resolve({**dc02, "brian2_device": "cpp_standalone"})
-    runtime = parameters.resolve({**dc02, "brian2_device": "runtime"})
-    # docs/validation/standalone_dc02: RTF 2.7, about 5 s build (the compile of a new seed)
-    assert studies.estimate_seconds("brian2", standalone) == pytest.approx(
-        studies.RUN_OVERHEAD_S + 5.0 + 2.7 * 10.5, rel=1e-3)
-    # docs/validation/dc02_10seeds (runtime device): RTF 13.3, build 25 s
-    assert studies.estimate_seconds("brian2", runtime) == pytest.approx(
-        studies.RUN_OVERHEAD_S + 25.0 + 13.3 * 10.5, rel=1e-3)
+    assert largest_scale("neuron", base, MACHINE_MEMORY_BYTES) < 1
+    assert largest_scale("nest", base, MACHINE_MEMORY_BYTES) == 1.0
 
 
 def test_ranks_launch_neuron_under_mpirun_or_say_why_not(tmp_path, monkeypatch):
@@ -126,9 +74,9 @@ def test_ranks_launch_neuron_under_mpirun_or_say_why_not(tmp_path, monkeypatch):
     assert cmd[:6] == ["/opt/bin/mpirun", "--mca", "odls_base_sigkill_timeout", "30", "-np", "2"]
     assert cmd[7:9] == ["run/main.py", "neuron"]
     assert planned[0].command("run/main.py", "c.json")[1:3] == ["run/main.py", "nest"]
-    one = studies.estimate_seconds("neuron", planned[2].params)
-    two = studies.estimate_seconds("neuron", planned[2].params, ranks=2)
-    assert two - studies.RUN_OVERHEAD_S == pytest.approx((one - studies.RUN_OVERHEAD_S) / 2)
+    one = estimate_seconds("neuron", planned[2].params)
+    two = estimate_seconds("neuron", planned[2].params, ranks=2)
+    assert two - RUN_OVERHEAD_S == pytest.approx((one - RUN_OVERHEAD_S) / 2)
     assert "x2 ranks" in studies.describe_plan("p", study, planned)[3]
     # without mpi4py: one process, and the plan says why
     monkeypatch.setattr(studies.importlib.util, "find_spec", lambda name: None)

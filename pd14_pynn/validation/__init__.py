@@ -24,6 +24,8 @@ Data flow: run folders -> statistics -> distances -> report.
   simulator against itself (``python validation/pairs.py``,
   ``python validation/false_alarms.py``).
 * :mod:`~pd14_pynn.validation.studies` -- named studies and their plans.
+* :mod:`~pd14_pynn.validation.study_estimates` -- rough wall time and peak memory
+  of a study's runs.
 * :mod:`~pd14_pynn.validation.study_runner` -- ``python run/main.py compare``: runs
   a study, one process per run, then writes its reports.
 
