@@ -14,6 +14,8 @@ Data flow: run folders -> statistics -> distances -> report.
   module that imports matplotlib).
 * :mod:`~pd14_pynn.validation.report` -- ``report.md`` and a self-contained
   ``report.html``.
+* :mod:`~pd14_pynn.validation.rendering` -- report blocks as Markdown and as
+  self-contained HTML.
 * :mod:`~pd14_pynn.validation.compare` -- :func:`~pd14_pynn.validation.compare.build_report`
   and the command line (``python validation/compare.py`` or
   ``python -m pd14_pynn.validation.compare``).
