@@ -12,6 +12,7 @@ reference is generated from the docstrings of ``pd14_pynn`` at every build
 import importlib.util
 import logging
 import os
+import re
 import shutil
 import sys
 
@@ -94,6 +95,14 @@ def _remove_generated_api(app):
     shutil.rmtree(os.path.join(HERE, "api"), ignore_errors=True)
 
 
+def _name_reports(app, docname, source):
+    """A study's report pages all have the generator's title; on the site each
+    is also named by its folder (``dc02: PD14 cross-simulator validation``)."""
+    if docname.startswith("validation/") and docname.endswith(("/report", "/response")):
+        folder = docname[len("validation/"):].rsplit("/", 1)[0]
+        source[0] = re.sub(r"^# ", f"# {folder}: ", source[0], count=1, flags=re.MULTILINE)
+
+
 def setup(app):
     # before Sphinx counts the warning or turns it into an error (-W)
     from sphinx.util.logging import WarningStreamHandler
@@ -102,3 +111,4 @@ def setup(app):
             handler.filters.insert(0, _PendingWarnings())
     # before autosummary writes the stubs (its handler has the default priority 500)
     app.connect("builder-inited", _remove_generated_api, priority=400)
+    app.connect("source-read", _name_reports)
