@@ -24,13 +24,13 @@ import warnings
 
 import numpy as np
 
+from . import connectors
 from . import derive as derive_module
 from . import parameters as parameters_module
-from .connectors import FixedTotalNumberNormal, GivenConnections
 from .inter_area import (InterAreaConnection, background_mean_pA, connection_mean_pA,
                          connection_spec, full_scale_psc_pA, kept_background_fraction,
                          scaling_compensation_pA)
-from .network import Microcircuit, _say
+from .network import Microcircuit, _say, fast_paths
 from .parameters import POPULATIONS
 from .progress import ConnectProgress
 
@@ -58,8 +58,9 @@ class MultiAreaModel:
     params : dict, optional
         Resolved base parameters (:func:`pd14_pynn.parameters.resolve`) shared by
         all areas; default: the model defaults. Their ``seed`` is the master seed.
-    fast : bool
-        Use the backends' fast connection paths (default).
+    fast : bool or pd14_pynn.backends.FastPaths
+        Use the backend's fast paths (default), PyNN's generic code (``False``),
+        or the given :class:`~pd14_pynn.backends.FastPaths`.
     verbose : bool
         Print build progress.
     on_excess : {"error", "clip"}
@@ -276,7 +277,7 @@ class MultiAreaModel:
             if self.verbose:
                 _say(f"Area {label}: background kept: " + (", ".join(
                     f"{n} {f:.3f}" for n, f in reduced.items()) or "all"))
-            circuit = Microcircuit(self.sim, params, label=label, fast=self.fast,
+            circuit = Microcircuit(self.sim, params, label=label, fast=self.paths,
                                    verbose=self.verbose, background_fraction=fractions[label],
                                    extra_dc_pA=compensation[label],
                                    connectivity=self.connectivity)
@@ -299,6 +300,11 @@ class MultiAreaModel:
             label="multi-area")
         return self
 
+    @property
+    def paths(self):
+        """The :class:`~pd14_pynn.backends.FastPaths` the model builds with."""
+        return fast_paths(self.fast, self.sim)
+
     def connect_areas(self):
         """Create the inter-area projections (called by :meth:`build`)."""
         total = sum(self.connection_spec(c).n_synapses for c in self.connections)
@@ -311,17 +317,12 @@ class MultiAreaModel:
                     continue
                 pre = self.areas[c.source_area][c.source_population]
                 post = self.areas[c.target_area][c.target_population]
+                given = None
                 if self.connectivity is not None:
-                    connector = GivenConnections(
-                        spec, *self.connectivity.edges(pre.label, post.label), fast=self.fast)
-                else:
-                    connector = FixedTotalNumberNormal(spec, fast=self.fast)
-                # as Microcircuit._projection, so the backends' fast paths apply
-                self.projections[c.key] = self.sim.Projection(
-                    pre, post, connector,
-                    self.sim.StaticSynapse(weight=spec.weight_mean_pA * 1e-3,
-                                           delay=spec.delay_mean_ms),
-                    receptor_type=spec.receptor_type, label=c.label)
+                    given = self.connectivity.edges(pre.label, post.label)
+                self.projections[c.key] = connectors.projection(
+                    self.sim, pre, post, spec, c.label, fast=self.paths.connect, given=given,
+                    rng=self.params["connectivity_rng"])
                 if progress is not None:
                     progress.add(spec.n_synapses, f"{c.source_area}/{c.source_population}->"
                                                   f"{c.target_area}/{c.target_population}")
@@ -377,6 +378,10 @@ class MultiAreaModel:
             "background_fractions": self.background_fractions(),
         }
 
+    def circuit_parameters(self):
+        """The resolved parameters of each area."""
+        return list(self.area_params.values())
+
     def as_dict(self):
         """Everything that defines the model, as plain data (for a parameters file)."""
         return {
@@ -396,11 +401,11 @@ class MultiAreaModel:
 
         Includes every population that records all of ``variables``. Each
         SpikeTrain is annotated with ``area``, ``population`` and ``index``
-        (see :func:`pd14_pynn.simulation.collect_block`); read it back with
+        (see :func:`pd14_pynn.recording.collect_block`); read it back with
         :func:`pd14_pynn.storage.spikes_by_population` (keys ``"area/population"``).
         ``t_presim_ms`` (ms, default the base parameter) is stored as annotation.
         """
-        from .simulation import collect_block
+        from .recording import collect_block
         variables = (variables,) if isinstance(variables, str) else tuple(variables)
         recorded = []
         for label, circuit in self.areas.items():

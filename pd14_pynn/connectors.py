@@ -5,36 +5,25 @@ the model creates ``sim.Projection(pre, post, FixedTotalNumberNormal(spec), ...)
 and never touches a simulator. How the connections are made is decided when
 the projection connects:
 
-* a backend module (``pd14_pynn.backends.<name>``) may register a *fast path*
-  for its simulator with :func:`register_fast_path`; it builds exactly the
-  network that :class:`~pd14_pynn.connectivity.ProjectionSpec` describes,
-  with the simulator's native bulk operations;
+* a backend (``pd14_pynn.backends.<name>``) may have a *fast path* for its
+  simulator (``FastPaths.connect``); it builds exactly the network that
+  :class:`~pd14_pynn.connectivity.ProjectionSpec` describes, with the
+  simulator's native bulk operations;
 * otherwise (``pyNN.mock``, or ``fast=False``) the *generic path* draws the
   arrays with numpy and hands them to PyNN's ``_convergent_connect`` target by
   target, as PyNN's own connectors do.
+
+:func:`projection` is the one place where the model's projections are made
+(recurrent, thalamic and inter-area alike), so every projection follows the
+same ``connectivity_rng`` and the same saved network.
 """
 
 import numpy as np
 from pyNN.connectors import Connector
 from pyNN.parameters import ParameterSpace
 
+from .backends import choose_fast_path
 from .connectivity import draw_connections
-
-_FAST_PATHS = {}
-
-
-def register_fast_path(simulator_module_name, function):
-    """Use ``function(connector, projection)`` to connect on that simulator.
-
-    ``simulator_module_name`` is the ``__name__`` of the PyNN backend's
-    ``simulator`` module, e.g. ``"pyNN.nest.simulator"``.
-    """
-    _FAST_PATHS[simulator_module_name] = function
-
-
-def fast_path_for(projection):
-    """The registered fast path for the projection's simulator, or None."""
-    return _FAST_PATHS.get(projection._simulator.__name__)
 
 
 class FixedTotalNumberNormal(Connector):
@@ -47,6 +36,9 @@ class FixedTotalNumberNormal(Connector):
     (NEST) to build the numpy-drawn network instead, the one every other path
     builds for the same spec. ``callback`` is called with the fraction done, as
     for PyNN connectors.
+
+    ``fast``: True (the fast path of the projection's backend, if any), False
+    (PyNN's generic path) or the fast path itself, ``connect(connector, projection)``.
     """
     parameter_names = ("spec",)
 
@@ -59,7 +51,7 @@ class FixedTotalNumberNormal(Connector):
         self.rng = rng
 
     def connect(self, projection):
-        fast = fast_path_for(projection) if self.fast else None
+        fast = choose_fast_path(self.fast, projection._simulator, "connect")
         if fast is not None:
             fast(self, projection)
         else:
@@ -132,3 +124,22 @@ def _native_parameters(projection, weights_nA, delays_ms):
     # keeps the units of Brian2 quantities
     return {name: value if np.ndim(value) else value * np.ones(len(weights_nA))
             for name, value in space.items()}
+
+
+def projection(sim, pre, post, spec, label, rng="native", fast=True, given=None):
+    """A ``sim.Projection`` of ``pre`` -> ``post`` with the connections of ``spec``.
+
+    ``rng``: ``connectivity_rng`` ("native" or "numpy"); ``fast``: as for
+    :class:`FixedTotalNumberNormal`; ``given``: ``(sources, targets, weights_pA,
+    delays_ms)`` to connect instead of drawing (a saved network). The synapse's
+    weight (nA) and delay (ms) are the spec's means; the connector sets each
+    connection's own.
+    """
+    if given is not None:
+        connector = GivenConnections(spec, *given, fast=fast)
+    else:
+        connector = FixedTotalNumberNormal(spec, fast=fast, rng=rng)
+    return sim.Projection(
+        pre, post, connector,
+        sim.StaticSynapse(weight=spec.weight_mean_pA * 1e-3, delay=spec.delay_mean_ms),
+        receptor_type=spec.receptor_type, label=label)

@@ -14,7 +14,7 @@ Matrices are indexed ``[target, source]``.
 
 import numpy as np
 
-from .parameters import POPULATIONS
+from .population_names import POPULATIONS
 
 # fraction of populations that are excitatory: even indices (L23E, L4E, ...)
 EXCITATORY = np.array([name.endswith("E") for name in POPULATIONS])

@@ -1,23 +1,15 @@
 """External inputs of the microcircuit: background (Poisson or DC) and thalamus.
 
-Written against the PyNN API. A backend may register a cheaper native
-implementation of the Poisson background with :func:`register_poisson_background`
-(for example one generator per population instead of one source per neuron);
+Written against the PyNN API. A backend may have a cheaper native
+implementation of the Poisson background (``FastPaths.poisson_background``,
+for example one generator per population instead of one source per neuron);
 it must give every neuron an independent Poisson train with the same rate,
 weight and delay.
 """
 
 import numpy as np
 
-_POISSON_PATHS = {}
-
-
-def register_poisson_background(simulator_module_name, function):
-    """Use ``function(sim, population, n_sources, rate_hz, weight_pA, delay_ms, label)`` there.
-
-    The function returns an object to keep alive (or None).
-    """
-    _POISSON_PATHS[simulator_module_name] = function
+from .backends import choose_fast_path
 
 
 def poisson_background(sim, population, n_sources, rate_hz, weight_pA, delay_ms, label,
@@ -27,9 +19,10 @@ def poisson_background(sim, population, n_sources, rate_hz, weight_pA, delay_ms,
     Each input spike makes a PSC of ``weight_pA`` after ``delay_ms``. The sum
     of n independent Poisson trains is one train of n times the rate, which is
     what the generic path creates (one PyNN source per neuron). Returns what was
-    created (a PyNN ``Projection`` on the generic path).
+    created (a PyNN ``Projection`` on the generic path). ``fast``: True (the
+    backend's fast path, if any), False (generic) or the fast path itself.
     """
-    native = _POISSON_PATHS.get(sim.simulator.__name__) if fast else None
+    native = choose_fast_path(fast, sim, "poisson_background")
     if native is not None:
         return native(sim, population, n_sources, rate_hz, weight_pA, delay_ms, label)
     sources = sim.Population(population.size, sim.SpikeSourcePoisson(rate=n_sources * rate_hz),

@@ -10,10 +10,9 @@ import time
 
 import numpy as np
 
+from . import backends, connectors, populations
 from . import derive as derive_module
-from . import populations
 from .connectivity import ProjectionSpec, seed_sequence
-from .connectors import FixedTotalNumberNormal, GivenConnections
 from .inputs import initial_potentials, poisson_background, thalamic_population
 from .parameters import POPULATIONS
 from .progress import ConnectProgress
@@ -31,15 +30,18 @@ class Microcircuit:
     sim : module or None
         A PyNN backend, ``setup()`` before :meth:`build`. Declaring touches no
         simulator, so ``None`` is allowed until then: :func:`pd14_pynn.simulation.run`
-        sets ``sim``, ``verbose`` and ``connectivity`` of the model it is given.
+        sets ``sim``, ``fast``, ``verbose`` and ``connectivity`` of the model
+        it is given.
     params : dict
         Resolved parameters (:func:`pd14_pynn.parameters.resolve`).
     label : str
         Prefix of every population and projection label ("" for one circuit,
         e.g. "V1" in a multi-area model). Also part of every seed stream.
-    fast : bool
-        Use the backend's registered fast paths (default). ``False`` forces
-        PyNN's generic per-target path (slow; for comparisons).
+    fast : bool or pd14_pynn.backends.FastPaths
+        ``True`` (default): the fast paths of ``sim``'s backend; ``False``:
+        PyNN's generic code everywhere (slow; for comparisons); or the
+        :class:`~pd14_pynn.backends.FastPaths` to use (the runner passes the
+        ones its backend returns).
     verbose : bool
         Print progress of each build step.
     background_fraction : dict, optional
@@ -95,6 +97,11 @@ class Microcircuit:
     def __getitem__(self, population):
         return self.populations[population]
 
+    @property
+    def paths(self):
+        """The :class:`~pd14_pynn.backends.FastPaths` this circuit builds with."""
+        return fast_paths(self.fast, self.sim)
+
     # --- building --------------------------------------------------------
     def build(self, record_spikes=True, on_phase=None):
         """Create populations, inputs and connections; set up recording.
@@ -142,7 +149,7 @@ class Microcircuit:
             pop = populations.create(
                 sim, int(sizes[i]), cell, self.name(pop_name),
                 initial_potentials(p, i, int(sizes[i]), self.seed("V0", pop_name)),
-                fast=self.fast)
+                fast=self.paths.create_population)
             pop.annotate(population=pop_name, area=self.label)
             self.populations[pop_name] = pop
         self.assembly = sim.Assembly(*self.populations.values(), label=self.label or "PD14")
@@ -161,7 +168,8 @@ class Microcircuit:
                 continue
             self.background[pop_name] = poisson_background(
                 self.sim, self.populations[pop_name], int(d["K_ext"][i]), rate, d["psc_ext_pA"],
-                self.params["delay_exc_mean_ms"], self.name(pop_name), fast=self.fast)
+                self.params["delay_exc_mean_ms"], self.name(pop_name),
+                fast=self.paths.poisson_background)
         if self.verbose:
             _say(f"Created Poisson background for {len(self.background)} populations")
 
@@ -218,18 +226,13 @@ class Microcircuit:
                 progress.close()
 
     def _projection(self, pre, target, source_name, spec):
+        given = None
         if self.connectivity is not None:
-            connector = GivenConnections(
-                spec, *self.connectivity.edges(self.name(source_name), self.name(target)),
-                fast=self.fast)
-        else:
-            connector = FixedTotalNumberNormal(spec, fast=self.fast,
-                                               rng=self.params["connectivity_rng"])
-        return self.sim.Projection(
-            pre, self.populations[target], connector,
-            self.sim.StaticSynapse(weight=spec.weight_mean_pA * 1e-3, delay=spec.delay_mean_ms),
-            receptor_type=spec.receptor_type,
-            label=f"{self.name(target)}<-{self.name(source_name)}")
+            given = self.connectivity.edges(self.name(source_name), self.name(target))
+        return connectors.projection(
+            self.sim, pre, self.populations[target], spec,
+            f"{self.name(target)}<-{self.name(source_name)}",
+            rng=self.params["connectivity_rng"], fast=self.paths.connect, given=given)
 
     def setup_recording(self, record_spikes=True, record_v=None):
         """Record spikes of all neurons and ``v`` of the first ``record_v`` per population."""
@@ -258,6 +261,10 @@ class Microcircuit:
         """Neurons of the 8 populations."""
         return int(self.derived["num_neurons"].sum())
 
+    def circuit_parameters(self):
+        """The resolved parameters of each circuit of the model (here: one)."""
+        return [self.params]
+
     def as_dict(self):
         """Everything that defines the model, as plain data (parameters.json)."""
         return self.params
@@ -271,6 +278,14 @@ class Microcircuit:
                 "dc_pA": dict(zip(POPULATIONS, d["dc_pA"]))}
 
     def collect_block(self, t_presim_ms, variables=("spikes",)):
-        """One Neo block with the recorded data (see :func:`pd14_pynn.simulation.collect_block`)."""
-        from .simulation import collect_block
+        """One Neo block with the recorded data (see :func:`pd14_pynn.recording.collect_block`)."""
+        from .recording import collect_block
         return collect_block([self], t_presim_ms, variables)
+
+
+def fast_paths(fast, sim):
+    """The :class:`~pd14_pynn.backends.FastPaths` a model built with ``fast`` uses
+    on ``sim``: ``fast`` itself, the backend's (True) or none (False)."""
+    if isinstance(fast, backends.FastPaths):
+        return fast
+    return backends.fast_paths_for(sim) if fast else backends.GENERIC

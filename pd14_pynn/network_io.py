@@ -150,6 +150,11 @@ def edges(model, read_connections=None):
 
 
 def save(folder, model, backend=None, metadata=None):
-    """Write a built model as a SONATA network into ``folder``; returns the bytes written."""
-    read = getattr(backend, "read_connections", None)
+    """Write a built model as a SONATA network into ``folder``; returns the bytes written.
+
+    Connections are read by ``backend.read_connections`` where it reads them
+    (NEST's own draws), otherwise from the connectors."""
+    def read(projection):
+        found = None if backend is None else backend.read_connections(projection)
+        return read_connections_generic(projection) if found is None else found
     return sonata.write_network(folder, nodes(model), edges(model, read), metadata)

@@ -2,18 +2,13 @@
 
 * :func:`launcher_size`, :func:`launcher_rank` -- read from the MPI launcher's
   environment, so they work before any simulator (or mpi4py) is imported.
-* :func:`nest_has_mpi` -- whether the installed NEST was built with MPI; the
-  PyPI wheel is not, and aborts when started by an MPI launcher.
-* :func:`check_launch` -- a clear error for launches that cannot work.
+* :func:`check_launch` -- a clear error for launches that the simulator cannot
+  run (each backend says what it needs: ``Backend.check_launch``).
 * :func:`barrier`, :func:`gather`, :func:`any_rank` -- thin wrappers around mpi4py's COMM_WORLD
   that do nothing in a single process.
 """
 
-import importlib.util
 import os
-import re
-
-from .backends import BackendError
 
 _SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MV2_COMM_WORLD_SIZE",
                    "MPI_LOCALNRANKS")
@@ -50,47 +45,11 @@ def under_launcher():
     return any(name in os.environ for name in _RANK_VARIABLES)
 
 
-def nest_has_mpi():
-    """True/False from NEST's installed config.h; None if it cannot be told.
-
-    Read without importing NEST (the wheel aborts when imported under mpirun).
-    pip installs (the wheel, or ``.ci/install-nest-mpi``'s source build) keep the
-    header inside the package, ``nest/include/nest/config.h``; a CMake install with
-    ``-DCMAKE_INSTALL_PREFIX=P`` puts the package in P/lib/pythonX.Y/site-packages/
-    and the header in P/include/nest/.
-    """
-    spec = importlib.util.find_spec("nest")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        prefix = os.path.join(location, os.pardir, os.pardir, os.pardir, os.pardir)
-        for folder in (location, prefix):
-            header = os.path.join(folder, "include", "nest", "config.h")
-            if os.path.isfile(header):
-                with open(header) as handle:
-                    return re.search(r"^#define HAVE_MPI\b", handle.read(), re.M) is not None
-    return None
-
-
-class LaunchError(BackendError):
-    """The run was started in a way that the chosen simulator cannot honour."""
-
-
-def check_launch(simulator):
-    """Raise :class:`LaunchError` for an MPI launch the simulator cannot run."""
-    if not under_launcher():
-        return
-    if simulator == "nest" and nest_has_mpi() is False:
-        raise LaunchError(
-            "the installed NEST (the PyPI wheel) has no MPI support and aborts under mpirun; "
-            "run without mpirun and use --threads, or build NEST with -Dwith-mpi=ON "
-            "(see docs/mpi.md)")
-    if simulator == "brian2" and launcher_size() > 1:
-        raise LaunchError("Brian2 has no MPI support; run it without mpirun (one process), "
-                          "or use nest or neuron for distributed runs")
-    if simulator == "neuron" and launcher_size() > 1 and importlib.util.find_spec("mpi4py") is None:
-        raise LaunchError("NEURON under mpirun needs mpi4py for PyNN; "
-                          "install it with 'pip install mpi4py' (or '.[mpi]')")
+def check_launch(backend):
+    """Raise :class:`~pd14_pynn.backends.BackendError` for an MPI launch that
+    ``backend`` cannot run (nothing to check without a launcher)."""
+    if under_launcher():
+        backend.check_launch(launcher_size())
 
 
 def _comm():

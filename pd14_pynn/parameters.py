@@ -23,8 +23,8 @@ import json
 import math
 
 from .domains import Choice, Flag, Number, on_grid
+from .population_names import POPULATIONS
 
-POPULATIONS = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
 
 # name -> (default, allowed values). The allowed values are what the model and
 # every simulator accept; relations between parameters (V_reset_mV < V_th_mV,
@@ -182,7 +182,7 @@ def _distinct_time_constants(p):
 def _finite_model_numbers(p):
     """The numbers derived from the parameters (PSC amplitudes, synapse counts, DC) are finite."""
     import numpy as np
-    from . import derive  # derive imports this module
+    from . import derive
     try:
         with np.errstate(all="ignore"):
             psc = derive.psc_per_psp(p["C_m_pF"], p["tau_m_ms"], p["tau_syn_ms"])

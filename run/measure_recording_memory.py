@@ -1,11 +1,11 @@
-"""Measure the memory a recorded spike costs on a simulator (for simulation.memory_parts).
+"""Measure the memory a recorded spike costs on a simulator (for resources.memory_parts).
 
     python run/measure_recording_memory.py nest|neuron|brian2
 
 10,000 tonically firing neurons (no synapses) for 1 s record ~1.3 million spikes.
 Prints the growth of resident memory while simulating, per spike (what the
 simulator's recorder holds), and the peak after collecting the Neo block the way
-a run does (:func:`pd14_pynn.simulation.collect_block`) and writing it as a
+a run does (:func:`pd14_pynn.recording.collect_block`) and writing it as a
 pickle, per spike (recorder plus every copy made on the way).
 """
 
@@ -17,7 +17,7 @@ import types
 
 import psutil
 
-from pd14_pynn import backends, simulation, storage
+from pd14_pynn import backends, recording, storage
 
 
 def main(simulator, n_neurons=10_000, t_ms=1000.0):
@@ -35,7 +35,7 @@ def main(simulator, n_neurons=10_000, t_ms=1000.0):
     sim.run(t_ms)
     after = process.memory_info().rss
     circuit = types.SimpleNamespace(populations={"L23E": population}, label="")
-    block = simulation.collect_block([circuit], 0.0)
+    block = recording.collect_block([circuit], 0.0)
     count = len(block.segments[0].spiketrains.multiplexed[1])
     with tempfile.TemporaryDirectory() as folder:
         storage.write_block(block, os.path.join(folder, "spikes.pkl"))

@@ -4,7 +4,9 @@ Run as a separate process per build (simulators do not share a process well):
 
     python tests/multi_area_build.py SIMULATOR MODE OUT.npz
 
-MODE ``multi`` builds areas V1 and V2 with the inter-area CONNECTIONS below;
+MODE ``multi`` builds areas V1 and V2 with the inter-area CONNECTIONS below
+(``multi-numpy``: the same with ``connectivity_rng="numpy"``, and the numpy
+draw of each inter-area projection beside what was built);
 ``single:V1`` or ``single:V2`` builds that area alone, as a plain
 ``Microcircuit`` with the same label and seed. Nothing is simulated. Writes
 population sizes, every projection's connection count, and all connections
@@ -40,9 +42,10 @@ def area_params(label):
     return parameters.resolve(dict(BASE, **({} if seed is None else {"seed": seed})))
 
 
-def declare(sim):
-    """The two-area test model, declared (not built)."""
-    model = MultiAreaModel(sim, parameters.resolve(BASE), verbose=False)
+def declare(sim, rng="native"):
+    """The two-area test model, declared (not built); ``rng``: its connectivity_rng."""
+    model = MultiAreaModel(sim, parameters.resolve(dict(BASE, connectivity_rng=rng)),
+                           verbose=False)
     for label, seed in AREA_SEEDS.items():
         model.add_area(label, seed=seed)
     for source_area, source, target_area, target, indegree, options in CONNECTIONS:
@@ -69,14 +72,19 @@ def main(simulator, mode, out):
     backend = backends.get(simulator)
     sim = backend.import_simulator()
     result = {}
-    if mode == "multi":
-        model = declare(sim)
+    if mode in ("multi", "multi-numpy"):
+        model = declare(sim, "numpy" if mode == "multi-numpy" else "native")
         backend.setup(sim, model.params, model.total_synapses())
         model.build()
         for label in model:
             dump_area(result, label, model[label])
         for key, projection in model.projections.items():
             result["inter_" + "_".join(key)] = connections(projection)
+            if mode == "multi-numpy":
+                sources, targets, weights_pA, delays = projection._connector.draw(
+                    projection, local_only=False)
+                result["drawn_" + "_".join(key)] = np.column_stack(
+                    [sources, targets, weights_pA * 1e-3, delays])
     elif mode.startswith("single:"):
         label = mode.split(":", 1)[1]
         params = area_params(label)

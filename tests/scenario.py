@@ -32,7 +32,7 @@ def main(simulator, seed, out, fast=True, rng="native", scale=SCALE, connectivit
     network = sonata.NetworkFile(connectivity) if connectivity else None
     circuit = Microcircuit(sim, params, fast=fast, verbose=False, connectivity=network).build()
     sim.run(T_SIM_MS)
-    if hasattr(backend, "execute"):  # Brian2 standalone: the run above was queued
+    if backend.deferred(sim):  # Brian2 standalone: the run above was queued
         backend.execute(sim, verbose=False)
     result = {
         "sizes": np.array([circuit.populations[n].size for n in POPULATIONS]),

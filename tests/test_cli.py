@@ -1,4 +1,4 @@
-"""run/main.py: every bad input gives a one-line error before anything is built."""
+"""pd14_pynn.cli (run/main.py): every bad input is one error line before anything is built."""
 
 import json
 import os
@@ -8,11 +8,9 @@ import time
 
 import pytest
 
-from pd14_pynn import backends, simulation, storage
+from pd14_pynn import backends, cli, resources, simulation, storage
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "run"))
-import main as cli  # noqa: E402
 
 
 def run_cli(capsys, *argv):
@@ -128,7 +126,7 @@ def test_memory_estimate_counts_recording(simulator):
     params = cli.resolve_parameters(cli.build_parser().parse_args([simulator]))
     longer = dict(params, t_sim_ms=2 * params["t_sim_ms"] + params["t_presim_ms"])
     traced = dict(params, record_v=3)
-    base, twice = simulation.memory_parts(backend, params), simulation.memory_parts(backend, longer)
+    base, twice = resources.memory_parts(backend, params), resources.memory_parts(backend, longer)
     assert twice["network"] == base["network"] and twice["spikes"] == 2 * base["spikes"]
     # 7,717 neurons at their full-scale rates for 1.5 s: by hand from the parameter table
     sizes = [2068, 583, 2192, 548, 485, 106, 1440, 295]
@@ -137,8 +135,8 @@ def test_memory_estimate_counts_recording(simulator):
     assert base["spikes"] == pytest.approx(spikes * per_spike)
     assert base["v"] == 0
     samples = 8 * 3 * 1500 / 0.1
-    assert simulation.memory_parts(backend, traced)["v"] == pytest.approx(
-        samples * (backend.BYTES_PER_V_SAMPLE + simulation.COLLECT_BYTES_PER_V_SAMPLE))
+    assert resources.memory_parts(backend, traced)["v"] == pytest.approx(
+        samples * (backend.BYTES_PER_V_SAMPLE + resources.COLLECT_BYTES_PER_V_SAMPLE))
 
 
 def test_default_run_end_to_end_on_nest(tmp_path):

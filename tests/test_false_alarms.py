@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from validation.false_alarms import false_alarm_table, held_out_failures
+from pd14_pynn.validation.false_alarms import false_alarm_table, held_out_failures
 
 # KS distances between four runs of one simulator (symmetric, zero diagonal);
 # binary fractions, so that the means below are exact and ties are ties

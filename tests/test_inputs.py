@@ -21,11 +21,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from pd14_pynn import derive, domains, parameters, simulation, storage
+from pd14_pynn import cli, derive, domains, parameters, simulation, storage
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "run"))
-import main as cli  # noqa: E402
 
 
 def _bound(value, fallback):

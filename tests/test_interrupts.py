@@ -171,10 +171,10 @@ def test_failure_after_build_started_is_recorded(tmp_path):
     """An error while building leaves status "failed" with the phase and the error line."""
     out = tmp_path / "run"
     code = (f"import sys; sys.argv = {[MAIN, 'nest', *TINY, '--out', str(out)]!r}; "
-            "sys.path.insert(0, {run!r}); import main; "
+            "from pd14_pynn import cli; "
             "from pd14_pynn.backends import nest; "
-            "nest.finish_build = lambda sim: (_ for _ in ()).throw(RuntimeError('disk on fire'));"
-            " sys.exit(main.main(sys.argv[1:]))").format(run=os.path.join(ROOT, "run"))
+            "nest.BACKEND.finish_build = lambda sim: (_ for _ in ()).throw(RuntimeError('disk on fire'));"
+            " sys.exit(cli.main(sys.argv[1:]))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=str(tmp_path), env={**os.environ, "PYTHONPATH": ROOT})
     assert proc.returncode != 0 and "disk on fire" in proc.stderr

@@ -12,7 +12,6 @@ import sys
 import numpy as np
 import pytest
 
-from pd14_pynn import parallel
 from pd14_pynn.backends import BackendError, nest as nest_backend
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -84,7 +83,7 @@ def test_gathered_output_has_every_population_once(tmp_path):
     assert "simulate: 100%" in (out / "run.log").read_text()
 
 
-@pytest.mark.skipif(parallel.nest_has_mpi() is True,
+@pytest.mark.skipif(nest_backend.has_mpi() is True,
                     reason="the NEST here has MPI; tests/test_nest_mpi.py runs it under mpirun")
 def test_nest_wheel_under_mpirun_explains(tmp_path):
     proc = mpirun(1, os.path.join(ROOT, "run", "main.py"), "nest", "--out", str(tmp_path / "o"))
@@ -206,4 +205,4 @@ def test_nest_has_mpi_reads_installed_config(tmp_path, monkeypatch, layout, has_
     include.joinpath("config.h").write_text(f"{line}\n#define HAVE_MPI4PY 1\n")
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.delitem(sys.modules, "nest", raising=False)
-    assert parallel.nest_has_mpi() is has_mpi
+    assert nest_backend.has_mpi() is has_mpi

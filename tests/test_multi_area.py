@@ -152,6 +152,29 @@ def test_area_connections_on_nest_have_the_specified_counts_and_distributions(bu
 
 
 # --- (c) inter-area projections: counts, weights, delays ----------------------------------------
+@pytest.mark.parametrize("mode", ["multi-numpy", "multi"])
+def test_inter_area_projections_follow_connectivity_rng(builds, mode):
+    """With connectivity_rng="numpy" NEST builds the numpy-drawn inter-area
+    connections (those of NEURON and Brian2); with "native" it draws its own."""
+    result = builds("nest", "multi")
+    if mode == "multi-numpy":
+        result = builds("nest", mode)
+    for key in (c[:4] for c in helper.CONNECTIONS):
+        built = result["inter_" + "_".join(key)]
+        if mode == "multi":
+            # the native draw: same count, other connections than numpy's
+            numpy_drawn = builds("nest", "multi-numpy")["drawn_" + "_".join(key)]
+            assert len(built) == len(numpy_drawn)
+            assert not np.array_equal(np.sort(built[:, :2], axis=0),
+                                      np.sort(numpy_drawn[:, :2], axis=0))
+            continue
+        drawn = result["drawn_" + "_".join(key)]
+        order = np.lexsort(built.T[::-1])
+        expected = drawn[np.lexsort(drawn.T[::-1])]
+        np.testing.assert_array_equal(built[order][:, :2], expected[:, :2])
+        np.testing.assert_allclose(built[order][:, 2:], expected[:, 2:], rtol=1e-12)
+
+
 def test_inter_area_specs_by_hand():
     model = mock_model(helper.BASE)
     for label, seed in helper.AREA_SEEDS.items():

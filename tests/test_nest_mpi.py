@@ -47,14 +47,14 @@ def python():
     if not os.path.isfile(python):
         pytest.fail(f"PD14_NEST_MPI_VENV={venv}: {python} does not exist; {INSTALL_HINT}")
     proc = subprocess.run(
-        [python, "-c", "from pd14_pynn.parallel import nest_has_mpi; print(nest_has_mpi())"],
+        [python, "-c", "from pd14_pynn.backends.nest import has_mpi; print(has_mpi())"],
         capture_output=True, text=True, env=_child_env(python))
     answer = proc.stdout.strip()
     if answer == "True":
         assert shutil.which("mpirun"), "mpirun not found: apt-get install openmpi-bin"
         return python
     where = f"PD14_NEST_MPI_VENV={venv}" if venv else f"the NEST in {sys.prefix}"
-    message = f"{where} has no MPI support (nest_has_mpi: {answer or proc.stderr[-300:]}); " \
+    message = f"{where} has no MPI support (backends.nest.has_mpi: {answer or proc.stderr[-300:]}); " \
               f"NEST with MPI is optional: {INSTALL_HINT}"
     if venv:
         pytest.fail(message)

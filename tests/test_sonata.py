@@ -16,7 +16,7 @@ import h5py
 import numpy as np
 import pytest
 
-from pd14_pynn import derive, network_io, parameters, sonata, storage
+from pd14_pynn import cli, derive, network_io, parameters, sonata, storage
 from pd14_pynn.connectivity import draw_connections
 from pd14_pynn.network import Microcircuit
 from pd14_pynn.parameters import POPULATIONS
@@ -227,14 +227,9 @@ def test_same_file_builds_the_same_connections_everywhere(scenario, nest_saved, 
 
 
 def test_cli_refuses_a_file_of_another_scale(nest_saved, tmp_path, capsys):
-    sys.path.insert(0, os.path.join(ROOT, "run"))
-    try:
-        import main
-    finally:
-        sys.path.pop(0)
     saved, _ = nest_saved
-    code = main.main(["nest", "--n-scaling", "0.1", "--connectivity", str(saved),
-                      "--out", str(tmp_path / "out")])
+    code = cli.main(["nest", "--n-scaling", "0.1", "--connectivity", str(saved),
+                     "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.startswith("error: population L23E has 1034 neurons")
     assert "\n" not in err and not (tmp_path / "out").exists()

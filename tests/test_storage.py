@@ -51,7 +51,7 @@ def test_prepare_run_folder_refuses_to_overwrite(tmp_path):
 
 
 def columnar_block():
-    """A block as simulation.collect_block writes it: two areas, one SpikeTrainList."""
+    """A block as recording.collect_block writes it: two areas, one SpikeTrainList."""
     import json
     from neo.core.spiketrainlist import SpikeTrainList
     rows = [{"area": "V1", "population": "L23E", "first_channel": 0, "size": 3},

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from pd14_pynn import parameters, storage
-from validation import studies
+from pd14_pynn.validation import studies
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

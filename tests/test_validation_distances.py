@@ -1,11 +1,11 @@
-"""validation.distances: KS and EMD, the seed-to-seed band, and the verdicts."""
+"""pd14_pynn.validation.distances: KS and EMD, the seed-to-seed band, and the verdicts."""
 
 import math
 
 import numpy as np
 import pytest
 
-from validation import distances
+from pd14_pynn.validation import distances
 
 KEY = ("", "L4E")
 
@@ -123,7 +123,7 @@ def test_populations_missing_in_a_run_are_left_out():
 
 
 def test_pair_table_gives_ks_of_every_pair_of_runs(tmp_path):
-    from validation.pairs import load_samples, pair_table
+    from pd14_pynn.validation.pairs import load_samples, pair_table
     rng = np.random.default_rng(0)
     a, b = rng.normal(0, 1, 500), rng.normal(0, 1, 500)
     c = a + 1.0  # shifted: far from a and b

@@ -1,4 +1,4 @@
-"""validation.compare and validation.report on tiny real runs of NEST (two seeds) and Brian2.
+"""pd14_pynn.validation.compare and .report on tiny real runs of NEST (two seeds) and Brian2.
 
 The runs are made once per session by ``python run/main.py`` in subprocesses
 (about a minute on 2 cores, plus Brian2's first compilation in a new environment).
@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 
-from validation import compare, report, runs
+from pd14_pynn.validation import compare, report, runs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--n-scaling", "0.02", "--k-scaling", "0.05", "--t-presim", "100", "--t-sim", "300"]
@@ -154,7 +154,7 @@ def test_rebuilt_report_drops_rasters_of_runs_no_longer_in_it(tiny_runs, tmp_pat
 
 def test_cli_as_script_and_as_module(tiny_runs, tmp_path):
     script = [sys.executable, os.path.join(ROOT, "validation", "compare.py")]
-    module = [sys.executable, "-m", "validation.compare"]
+    module = [sys.executable, "-m", "pd14_pynn.validation.compare"]
     env = {**os.environ, "PYTHONPATH": ROOT}
     for i, (cmd, environment) in enumerate(((script, None), (module, env))):
         out = str(tmp_path / f"report{i}")
@@ -192,7 +192,7 @@ def test_runs_of_different_models_are_refused(tiny_runs, tmp_path):
 
 
 def test_validation_imports_no_simulator():
-    code = ("import sys, validation.compare, validation.statistics; "
+    code = ("import sys, pd14_pynn.validation.compare, pd14_pynn.validation.spike_statistics; "
             "print(sorted({m.split('.')[0] for m in sys.modules} & "
             "{'nest', 'neuron', 'brian2', 'pyNN'}))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pd14_pynn.storage import PopulationSpikes
-from validation import response
+from pd14_pynn.validation import response
 
 N_NEURONS = 10
 
@@ -139,7 +139,7 @@ def test_feature_tests_compare_per_trial_values():
 
 
 def test_psth_figure(tmp_path):
-    from validation import figures
+    from pd14_pynn.validation import figures
     trials = {"nest": [_trial(705.0), _trial(706.0)], "brian2": [_trial(707.0)]}
     path = figures.response_psths(trials, 700.0, 710.0, str(tmp_path / "psth.png"))
     assert path.endswith("psth.png") and (tmp_path / "psth.png").stat().st_size > 1000

@@ -39,7 +39,7 @@ import types
 
 import numpy as np
 
-from . import BackendError, require
+from . import Backend, BackendError, FastPaths, require
 from . import brian2_standalone as standalone
 
 DEVICES = ("runtime", "cpp_standalone", "cuda_standalone")
@@ -59,18 +59,13 @@ BYTES_PER_V_SAMPLE = 16
 
 
 def import_simulator():
-    """Import pyNN.brian2 and register the fast paths."""
+    """Import pyNN.brian2."""
     brian2 = require("brian2", PACKAGE, NAME)
     # Brian2's own SIGINT handler would stop its run loop without pd14_pynn's
     # interrupt handling knowing (the run would look complete): let it pass
     # SIGINT on, so that every device stops and saves the same way
     brian2.prefs.core.stop_on_keyboard_interrupt = False
-    sim = require("pyNN.brian2", "PyNN", NAME)
-    from .. import connectors, inputs, populations
-    connectors.register_fast_path(sim.simulator.__name__, connect_fixed_total_number)
-    inputs.register_poisson_background(sim.simulator.__name__, poisson_background)
-    populations.register_fast_create(sim.simulator.__name__, create_population)
-    return sim
+    return require("pyNN.brian2", "PyNN", NAME)
 
 
 def create_population(sim, size, celltype, label, v_init_mV):
@@ -345,3 +340,38 @@ def poisson_background(sim, population, n_sources, rate_hz, weight_pA, delay_ms,
                                   weight=f"{float(weight_pA) * 1e-12}*amp")
     sim.simulator.state.network.add(poisson)
     return poisson
+
+
+class Brian2Backend(Backend):
+    """The runner's hooks for Brian2 (module functions above)."""
+    NAME, PACKAGE, PYNN_MODULE = NAME, PACKAGE, "pyNN.brian2"
+    BYTES_PER_SYNAPSE, BYTES_PER_NEURON = BYTES_PER_SYNAPSE, BYTES_PER_NEURON
+    BYTES_PER_RECORDED_SPIKE, BYTES_PER_V_SAMPLE = BYTES_PER_RECORDED_SPIKE, BYTES_PER_V_SAMPLE
+
+    def check(self, params, n_synapses):
+        check(params)
+
+    def check_launch(self, ranks):
+        if ranks > 1:
+            raise BackendError("Brian2 has no MPI support; run it without mpirun (one process), "
+                               "or use nest or neuron for distributed runs")
+
+    def fast_paths(self, sim):
+        return FastPaths(create_population=create_population,
+                         connect=connect_fixed_total_number,
+                         poisson_background=poisson_background)
+
+    def deferred(self, sim):
+        return getattr(sim.simulator.state, "pd14_standalone", None) is not None
+
+    import_simulator = staticmethod(import_simulator)
+    setup = staticmethod(setup)
+    finish_build = staticmethod(finish_build)
+    run = staticmethod(run)
+    execute = staticmethod(execute)
+    versions = staticmethod(versions)
+    choose_device = staticmethod(choose_device)
+    choose_threads = staticmethod(choose_threads)
+
+
+BACKEND = Brian2Backend()

@@ -25,6 +25,12 @@ usual (``get_data``).
 * Timings: the program writes monotonic-clock marks (start, network built,
   after each run) and its own peak RSS to ``pd14_marks.txt`` in its results
   folder; :func:`execute` turns them into phase times.
+
+Longer than the package's other modules (~560 lines) on purpose: it is one job,
+driving a Brian2 standalone program from PyNN, and its parts (project folder
+and lock, queued runs, the C++ fragments for signals and time marks, the
+precompiled-header makefile, reading the marks back) change together whenever
+Brian2's device changes; split up they would each need the others.
 """
 
 import atexit

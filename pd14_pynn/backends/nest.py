@@ -18,15 +18,22 @@
   places neuron ``i`` on virtual process ``i % (ranks x threads)`` and gives
   every virtual process its own random streams (connections, Poisson trains),
   so results depend on ranks x threads, not on how they are split.
+
+Longer than 400 lines because each of NEST's fast paths (populations, the two
+connection paths, Poisson background, reading connections back) sits beside
+the measured reason it exists; they share NEST's bookkeeping of which
+population pairs are connected natively.
 """
 
+import importlib.util
 import math
 import os
+import re
 import warnings
 
 import numpy as np
 
-from . import BackendError, chunk_bounds, require
+from . import PROGRESS_CHUNKS, Backend, BackendError, FastPaths, chunk_bounds, require
 
 NAME = "nest"
 PACKAGE = "nest-simulator"
@@ -77,14 +84,31 @@ def choose_threads(params, n_synapses):
 
 
 def import_simulator():
-    """Import pyNN.nest (and NEST) and register the fast paths."""
+    """Import pyNN.nest (and NEST)."""
     require("nest", PACKAGE, NAME)
-    sim = _import_pynn_nest()
-    from .. import connectors, inputs, populations
-    connectors.register_fast_path(sim.simulator.__name__, connect_fixed_total_number)
-    inputs.register_poisson_background(sim.simulator.__name__, poisson_background)
-    populations.register_fast_create(sim.simulator.__name__, create_population)
-    return sim
+    return _import_pynn_nest()
+
+
+def has_mpi():
+    """True/False from NEST's installed config.h; None if it cannot be told.
+
+    Read without importing NEST (the wheel aborts when imported under mpirun).
+    pip installs (the wheel, or ``.ci/install-nest-mpi``'s source build) keep the
+    header inside the package, ``nest/include/nest/config.h``; a CMake install with
+    ``-DCMAKE_INSTALL_PREFIX=P`` puts the package in P/lib/pythonX.Y/site-packages/
+    and the header in P/include/nest/.
+    """
+    spec = importlib.util.find_spec("nest")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        prefix = os.path.join(location, os.pardir, os.pardir, os.pardir, os.pardir)
+        for folder in (location, prefix):
+            header = os.path.join(folder, "include", "nest", "config.h")
+            if os.path.isfile(header):
+                with open(header) as handle:
+                    return re.search(r"^#define HAVE_MPI\b", handle.read(), re.M) is not None
+    return None
 
 
 def _import_pynn_nest():
@@ -246,9 +270,6 @@ def _connect_parrots(sim):
             early = start >= step
             generators.set(start=list(np.where(early, start - step, start)),
                            stop=list(np.where(early & np.isfinite(stop), stop - step, stop)))
-
-
-PROGRESS_CHUNKS = 10
 
 
 def run(sim, duration_ms, progress=None, n_chunks=PROGRESS_CHUNKS):
@@ -443,3 +464,40 @@ def poisson_background(sim, population, n_sources, rate_hz, weight_pA, delay_ms,
                  {"synapse_model": "static_synapse", "weight": float(weight_pA),
                   "delay": float(delay_ms)})
     return generator
+
+
+class NestBackend(Backend):
+    """The runner's hooks for NEST (module functions above)."""
+    NAME, PACKAGE, PYNN_MODULE = NAME, PACKAGE, "pyNN.nest"
+    BYTES_PER_SYNAPSE, BYTES_PER_NEURON = BYTES_PER_SYNAPSE, BYTES_PER_NEURON
+    BYTES_PER_RECORDED_SPIKE, BYTES_PER_V_SAMPLE = BYTES_PER_RECORDED_SPIKE, BYTES_PER_V_SAMPLE
+
+    def check(self, params, n_synapses):
+        choose_threads(params, n_synapses)
+
+    def check_launch(self, ranks):
+        if has_mpi() is False:
+            raise BackendError(
+                "the installed NEST (the PyPI wheel) has no MPI support and aborts under "
+                "mpirun; run without mpirun and use --threads, or build NEST with "
+                "-Dwith-mpi=ON (see docs/mpi.md)")
+
+    def check_save_connectivity(self, ranks):
+        if ranks > 1:
+            raise BackendError("--save-connectivity with NEST under MPI is not supported: "
+                               "each rank holds only its share of the connections")
+
+    def fast_paths(self, sim):
+        return FastPaths(create_population=create_population,
+                         connect=connect_fixed_total_number,
+                         poisson_background=poisson_background)
+
+    import_simulator = staticmethod(import_simulator)
+    setup = staticmethod(setup)
+    finish_build = staticmethod(finish_build)
+    read_connections = staticmethod(read_connections)
+    run = staticmethod(run)
+    versions = staticmethod(versions)
+
+
+BACKEND = NestBackend()

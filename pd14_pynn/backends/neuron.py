@@ -21,13 +21,14 @@
   delay epsilon: it is kept only for comparisons.
 """
 
+import importlib.util
 import math
 import os
 import sys
 
 import numpy as np
 
-from . import chunk_bounds, require
+from . import PROGRESS_CHUNKS, Backend, BackendError, FastPaths, chunk_bounds, require
 
 NAME = "neuron"
 PACKAGE = "neuron"
@@ -44,7 +45,7 @@ BYTES_PER_V_SAMPLE = 16
 
 
 def import_simulator():
-    """Import pyNN.neuron, making sure nrnivmodl can be found; register the fast path."""
+    """Import pyNN.neuron, making sure nrnivmodl can be found."""
     bin_dir = os.path.dirname(sys.executable)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
@@ -53,11 +54,7 @@ def import_simulator():
         # NEURON joins MPI only if MPI is initialised before it is imported
         require("mpi4py.MPI", "mpi4py", NAME)
     require("neuron", PACKAGE, NAME)
-    sim = require("pyNN.neuron", "PyNN", NAME)
-    from .. import connectors, inputs
-    connectors.register_fast_path(sim.simulator.__name__, connect_fixed_total_number)
-    inputs.register_poisson_background(sim.simulator.__name__, poisson_background)
-    return sim
+    return require("pyNN.neuron", "PyNN", NAME)
 
 
 def setup(sim, params, n_synapses):
@@ -72,7 +69,7 @@ def finish_build(sim):
     """Nothing to finalise before the first run."""
 
 
-def run(sim, duration_ms, progress=None, n_chunks=10):
+def run(sim, duration_ms, progress=None, n_chunks=PROGRESS_CHUNKS):
     """Advance by ``duration_ms`` in ``n_chunks`` ``sim.run`` calls (NEURON has no fixed
     cost per call); ``progress(done_ms)`` after each, True stops. Returns ms reached."""
     dt = sim.get_time_step()
@@ -211,3 +208,28 @@ def _tau_syn(target):
     if len(values) != 1:
         raise ValueError("the NEURON charge correction needs one tau_syn per population")
     return float(values[0])
+
+
+class NeuronBackend(Backend):
+    """The runner's hooks for NEURON (module functions above)."""
+    NAME, PACKAGE, PYNN_MODULE = NAME, PACKAGE, "pyNN.neuron"
+    BYTES_PER_SYNAPSE, BYTES_PER_NEURON = BYTES_PER_SYNAPSE, BYTES_PER_NEURON
+    BYTES_PER_RECORDED_SPIKE, BYTES_PER_V_SAMPLE = BYTES_PER_RECORDED_SPIKE, BYTES_PER_V_SAMPLE
+
+    def check_launch(self, ranks):
+        if ranks > 1 and importlib.util.find_spec("mpi4py") is None:
+            raise BackendError("NEURON under mpirun needs mpi4py for PyNN; "
+                               "install it with 'pip install mpi4py' (or '.[mpi]')")
+
+    def fast_paths(self, sim):
+        return FastPaths(connect=connect_fixed_total_number,
+                         poisson_background=poisson_background)
+
+    import_simulator = staticmethod(import_simulator)
+    setup = staticmethod(setup)
+    finish_build = staticmethod(finish_build)
+    run = staticmethod(run)
+    versions = staticmethod(versions)
+
+
+BACKEND = NeuronBackend()

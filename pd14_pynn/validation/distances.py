@@ -24,8 +24,8 @@ From one pair of runs to a judgement:
 * :func:`combine_verdicts` -- the same rule over several verdicts (e.g. simulator pairs).
 
 Statistics are dicts ``{(area, population): {"rate": array, "cv": array, "cc": array}}``
-as returned by :func:`validation.statistics.population_statistics`. Cells are
-``{(area, population): {statistic: dict}}``.
+as returned by :func:`pd14_pynn.validation.spike_statistics.population_statistics`.
+Cells are ``{(area, population): {statistic: dict}}``.
 
 The KS p-value is reported but is not the verdict: its test assumes independent
 values, but the correlation coefficients of pairs that share a neuron are not

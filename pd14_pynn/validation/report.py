@@ -4,7 +4,7 @@ The report is first built as a list of blocks (heading, paragraph, table,
 figures), then rendered twice, so the two files cannot disagree:
 
 * :func:`report_blocks` -- the sections, from the summary dict of
-  :func:`validation.compare.build_report` and the figure files.
+  :func:`pd14_pynn.validation.compare.build_report` and the figure files.
 * :func:`conclusion` -- plain-language sentences generated from the verdicts.
 * :func:`to_markdown` -- Markdown; figures are linked as PNG files beside it.
 * :func:`to_html` -- one HTML file with the figures embedded as base64 PNG.
@@ -22,7 +22,7 @@ import os
 from pd14_pynn import storage
 
 from .distances import FAIL, NOT_APPLICABLE, PASS
-from .statistics import STATISTICS
+from .spike_statistics import STATISTICS
 
 SECTION_TITLES = (
     "Runs compared", "Raster snippets", "Rates per run", "Distributions",

@@ -3,7 +3,7 @@
 * :class:`Run` -- one run folder: simulator, seed, parameters, metadata, timings,
   and the facts the report shows (versions, scaling, wall time, RTF).
 * :func:`read_run` -- read and check a run folder (the spikes are read later, by
-  :mod:`validation.statistics`).
+  :mod:`pd14_pynn.validation.spike_statistics`).
 * :func:`group_by_simulator` -- runs per simulator, each list sorted by seed.
 * :func:`check_comparable` -- refuse runs of different models, or a repeated seed.
 * :class:`RunFolderError` -- a folder or set of folders that cannot be compared,

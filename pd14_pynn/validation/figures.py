@@ -159,7 +159,7 @@ def response_psths(trials, pulse_start_ms, pulse_stop_ms, path, title="", zoom_m
     statistics use the whole PSTH window).
 
     ``trials``: ``{simulator: [population_responses of one run, ...]}`` as
-    returned by :func:`validation.response.population_responses`.
+    returned by :func:`pd14_pynn.validation.response.population_responses`.
     """
     from matplotlib.lines import Line2D
     plt = _pyplot()

@@ -1,4 +1,4 @@
-"""validation.statistics on synthetic spike trains whose answers are known by hand."""
+"""pd14_pynn.validation.spike_statistics on synthetic spike trains with answers known by hand."""
 
 import json
 import logging
@@ -10,8 +10,8 @@ import pytest
 import quantities as pq
 
 from pd14_pynn import storage
-from validation import statistics
-from validation.statistics import restrict
+from pd14_pynn.validation import spike_statistics
+from pd14_pynn.validation.spike_statistics import restrict
 
 
 def poisson_trains(rate_hz, duration_ms, n_trains, seed):
@@ -41,7 +41,7 @@ def make_block(trains_by_key, t_stop_ms, t_presim_ms):
 
 def test_poisson_rates_are_counts_over_duration_and_near_the_set_rate():
     trains = poisson_trains(20.0, 10_000.0, 100, seed=1)
-    rates = statistics.firing_rates(trains, 0.0, 10_000.0)
+    rates = spike_statistics.firing_rates(trains, 0.0, 10_000.0)
     counts = np.array([len(t) for t in trains])
     np.testing.assert_allclose(rates, counts / 10.0)  # 1/s, not 1/ms
     # standard error of the mean rate: sqrt(20 / (10 s * 100)) = 0.14/s
@@ -50,35 +50,35 @@ def test_poisson_rates_are_counts_over_duration_and_near_the_set_rate():
 
 def test_poisson_cv_is_about_one():
     trains = poisson_trains(20.0, 10_000.0, 100, seed=2)
-    cvs = statistics.cv_isi(trains, 0.0, 10_000.0)
+    cvs = spike_statistics.cv_isi(trains, 0.0, 10_000.0)
     assert cvs.size == 100
     assert abs(cvs.mean() - 1.0) < 0.05
 
 
 def test_regular_train_has_cv_zero_and_exact_rate():
     regular = [neo.SpikeTrain(np.arange(5.0, 1000.0, 10.0), units="ms", t_stop=1000.0)]
-    np.testing.assert_allclose(statistics.cv_isi(regular, 0.0, 1000.0), [0.0], atol=1e-12)
-    np.testing.assert_allclose(statistics.firing_rates(regular, 0.0, 1000.0), [100.0])
+    np.testing.assert_allclose(spike_statistics.cv_isi(regular, 0.0, 1000.0), [0.0], atol=1e-12)
+    np.testing.assert_allclose(spike_statistics.firing_rates(regular, 0.0, 1000.0), [100.0])
 
 
 def test_cv_by_hand_and_minimum_of_three_spikes():
     trains = [np.array([0.0, 10.0, 30.0]),   # intervals 10, 20: std 5 / mean 15
               np.array([0.0, 50.0])]          # one interval: no CV
-    np.testing.assert_allclose(statistics.cv_isi(trains, 0.0, 100.0), [1.0 / 3.0])
+    np.testing.assert_allclose(spike_statistics.cv_isi(trains, 0.0, 100.0), [1.0 / 3.0])
 
 
 def test_window_is_half_open_and_accepts_quantities():
     train = [neo.SpikeTrain([50.0, 100.0, 200.0, 300.0], units="ms", t_stop=400.0)]
     # 100 and 200 are inside [100, 300); 300 is not
-    np.testing.assert_allclose(statistics.firing_rates(train, 100.0, 300.0), [10.0])
+    np.testing.assert_allclose(spike_statistics.firing_rates(train, 100.0, 300.0), [10.0])
     np.testing.assert_allclose(
-        statistics.firing_rates(train, 0.1 * pq.s, 0.3 * pq.s), [10.0])
+        spike_statistics.firing_rates(train, 0.1 * pq.s, 0.3 * pq.s), [10.0])
 
 
 def test_window_outside_the_recording_is_refused():
     train = [neo.SpikeTrain([10.0], units="ms", t_stop=100.0)]
     with pytest.raises(ValueError, match="outside the recorded span"):
-        statistics.firing_rates(train, 0.0, 200.0)
+        spike_statistics.firing_rates(train, 0.0, 200.0)
 
 
 def test_silent_neuron_rate_zero_no_cv_no_nan_correlation():
@@ -86,12 +86,12 @@ def test_silent_neuron_rate_zero_no_cv_no_nan_correlation():
     trains = [neo.SpikeTrain(active, units="ms", t_stop=1000.0),
               neo.SpikeTrain([], units="ms", t_stop=1000.0),
               neo.SpikeTrain(active, units="ms", t_stop=1000.0)]
-    rates = statistics.firing_rates(trains, 0.0, 1000.0)
+    rates = spike_statistics.firing_rates(trains, 0.0, 1000.0)
     assert rates[1] == 0.0 and rates[0] > 0
-    assert statistics.cv_isi(trains, 0.0, 1000.0).size == 2
+    assert spike_statistics.cv_isi(trains, 0.0, 1000.0).size == 2
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # no division-by-zero noise either
-        cc = statistics.pairwise_correlations(trains, 0.0, 1000.0)
+        cc = spike_statistics.pairwise_correlations(trains, 0.0, 1000.0)
     # three pairs, two involve the silent neuron and have no coefficient
     np.testing.assert_allclose(cc, [1.0])
     assert not np.isnan(cc).any()
@@ -100,7 +100,7 @@ def test_silent_neuron_rate_zero_no_cv_no_nan_correlation():
 def test_identical_trains_correlate_perfectly():
     trains = poisson_trains(30.0, 2000.0, 5, seed=3)
     identical = [trains[0]] * 4
-    np.testing.assert_allclose(statistics.pairwise_correlations(identical, 0.0, 2000.0),
+    np.testing.assert_allclose(spike_statistics.pairwise_correlations(identical, 0.0, 2000.0),
                                np.ones(6))
 
 
@@ -108,7 +108,7 @@ def test_correlation_by_hand():
     # 2 ms bins over [0, 8): counts a = [1, 1, 0, 0], b = [1, 0, 0, 0]
     # covariance sum 0.5, variances 1 and 0.75 -> r = 0.5 / sqrt(0.75) = 1 / sqrt(3)
     trains = [np.array([0.5, 2.5]), np.array([1.0])]
-    np.testing.assert_allclose(statistics.pairwise_correlations(trains, 0.0, 8.0),
+    np.testing.assert_allclose(spike_statistics.pairwise_correlations(trains, 0.0, 8.0),
                                [1.0 / np.sqrt(3.0)])
 
 
@@ -122,7 +122,7 @@ def test_spike_a_hair_below_a_bin_edge_counts_in_the_next_bin_without_a_warning(
     handler.emit = records.append
     elephant.utils.logger.addHandler(handler)
     try:
-        r = statistics.pairwise_correlations(
+        r = spike_statistics.pairwise_correlations(
             [np.array([0.5, 4.0 - 1e-10]), np.array([1.0, 4.5])], 0.0, 8.0)
     finally:
         elephant.utils.logger.removeHandler(handler)
@@ -134,34 +134,34 @@ def test_spike_a_hair_below_a_bin_edge_counts_in_the_next_bin_without_a_warning(
 def test_partial_last_bin_is_dropped():
     # [0, 9) holds four whole 2 ms bins; the spikes at 8.5 lie in the partial fifth
     trains = [np.array([0.5, 2.5, 8.5]), np.array([1.0, 8.5])]
-    np.testing.assert_allclose(statistics.pairwise_correlations(trains, 0.0, 9.0),
+    np.testing.assert_allclose(spike_statistics.pairwise_correlations(trains, 0.0, 9.0),
                                [1.0 / np.sqrt(3.0)])
 
 
 def test_correlation_sample_size_and_seeded_choice():
     trains = poisson_trains(40.0, 1000.0, 30, seed=4)
-    first = statistics.pairwise_correlations(trains, 0.0, 1000.0, n_neurons=10,
+    first = spike_statistics.pairwise_correlations(trains, 0.0, 1000.0, n_neurons=10,
                                              rng=np.random.default_rng(7))
-    again = statistics.pairwise_correlations(trains, 0.0, 1000.0, n_neurons=10,
+    again = spike_statistics.pairwise_correlations(trains, 0.0, 1000.0, n_neurons=10,
                                              rng=np.random.default_rng(7))
-    other = statistics.pairwise_correlations(trains, 0.0, 1000.0, n_neurons=10,
+    other = spike_statistics.pairwise_correlations(trains, 0.0, 1000.0, n_neurons=10,
                                              rng=np.random.default_rng(8))
     assert first.size == 45  # every neuron fires at 40/s, so no pair is dropped
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
     with pytest.raises(ValueError, match="rng"):
-        statistics.pairwise_correlations(trains, 0.0, 1000.0, n_neurons=10)
+        spike_statistics.pairwise_correlations(trains, 0.0, 1000.0, n_neurons=10)
 
 
 def test_group_by_population_orders_areas_populations_and_indices():
     block = make_block({("V1", "L4E"): [(1, [1.0]), (0, [2.0])],
                         ("V1", "L23E"): [(0, [3.0])],
                         ("V2", "L23E"): [(0, [4.0])]}, t_stop_ms=10.0, t_presim_ms=0.0)
-    groups = statistics.group_by_population(block)
+    groups = spike_statistics.group_by_population(block)
     assert list(groups) == [("V1", "L23E"), ("V1", "L4E"), ("V2", "L23E")]
     assert [t.annotations["index"] for t in groups[("V1", "L4E")]] == [0, 1]
-    assert statistics.population_key(("V2", "L23E")) == "V2/L23E"
-    assert statistics.population_key(("", "L23E")) == "L23E"
+    assert spike_statistics.population_key(("V2", "L23E")) == "V2/L23E"
+    assert spike_statistics.population_key(("", "L23E")) == "L23E"
 
 
 def test_population_statistics_skips_the_presimulation():
@@ -169,7 +169,7 @@ def test_population_statistics_skips_the_presimulation():
     times = np.concatenate([np.arange(0.0, 100.0, 5.0), np.arange(105.0, 200.0, 10.0)])
     block = make_block({("", "L23E"): [(0, times), (1, [])]}, t_stop_ms=200.0,
                        t_presim_ms=100.0)
-    result = statistics.population_statistics(block)
+    result = spike_statistics.population_statistics(block)
     np.testing.assert_allclose(result[("", "L23E")]["rate"], [100.0, 0.0])
     np.testing.assert_allclose(result[("", "L23E")]["cv"], [0.0], atol=1e-12)
     assert result[("", "L23E")]["cc"].size == 0  # the only pair has a silent neuron
@@ -181,7 +181,7 @@ def test_run_statistics_takes_the_window_from_the_run_folder(tmp_path):
     storage.write_block(block, str(tmp_path / "spikes.pkl"))
     (tmp_path / "parameters.json").write_text(json.dumps({"t_presim_ms": 100.0,
                                                           "t_sim_ms": 200.0}))
-    result = statistics.run_statistics(str(tmp_path))
+    result = spike_statistics.run_statistics(str(tmp_path))
     # window [100, 300): spikes 100 ... 290 -> 20 spikes in 0.2 s
     np.testing.assert_allclose(result[("", "L4E")]["rate"], [100.0])
 
@@ -190,7 +190,7 @@ def test_restrict_tolerates_float_rounding_of_the_recorded_end():
     """NEURON's recording of a 10,500 ms run ends at 10499.99999998745 ms."""
     import neo
     import quantities as pq
-    from validation.statistics import restrict
+    from pd14_pynn.validation.spike_statistics import restrict
     train = neo.SpikeTrain([100.0, 10499.9] * pq.ms, t_start=0 * pq.ms,
                            t_stop=10499.99999998745 * pq.ms)
     (kept,) = restrict([train], 500.0, 10500.0)
@@ -210,20 +210,20 @@ def test_rates_and_cvs_are_elephants():
     expected_rates = [float(mean_firing_rate(train).rescale(pq.Hz).magnitude)
                       for train in windowed]
     expected_cvs = [cv(isi(train).magnitude) for train in windowed if len(train) >= 3]
-    np.testing.assert_allclose(statistics.firing_rates(trains, t_start, t_stop),
+    np.testing.assert_allclose(spike_statistics.firing_rates(trains, t_start, t_stop),
                                expected_rates, rtol=1e-13, atol=0)
-    cvs = statistics.cv_isi(trains, t_start, t_stop)
+    cvs = spike_statistics.cv_isi(trains, t_start, t_stop)
     assert cvs.size == len(expected_cvs) < len(trains)
     np.testing.assert_allclose(cvs, expected_cvs, rtol=1e-13, atol=0)
     # plain arrays in ms give the same as the trains
     arrays = [train.magnitude for train in trains]
-    np.testing.assert_array_equal(statistics.cv_isi(arrays, t_start, t_stop), cvs)
+    np.testing.assert_array_equal(spike_statistics.cv_isi(arrays, t_start, t_stop), cvs)
 
 
 def test_population_statistics_refuses_a_window_outside_the_recording():
     block = make_block({("", "L23E"): [(0, [10.0, 20.0])]}, t_stop_ms=200.0, t_presim_ms=0.0)
     with pytest.raises(ValueError, match="outside the recorded span"):
-        statistics.population_statistics(block, 100.0, 250.0)
-    times = statistics.spike_times_by_population(block)
+        spike_statistics.population_statistics(block, 100.0, 250.0)
+    times = spike_statistics.spike_times_by_population(block)
     assert list(times) == [("", "L23E")]
     np.testing.assert_array_equal(times[("", "L23E")][0], [10.0, 20.0])

@@ -43,7 +43,7 @@ import os
 import shutil
 import sys
 
-from pd14_pynn import backends, parameters, simulation, storage
+from pd14_pynn import backends, parameters, resources, storage
 
 FIRST_SEED = 55
 #: memory this study plan assumes (bytes): the 24 GB machine of docs/performance.md,
@@ -252,7 +252,7 @@ def load_study(name_or_path):
         name = os.path.splitext(os.path.basename(name_or_path))[0]
     else:
         raise StudyError(f"--study {name_or_path!r} is neither a study ({', '.join(STUDIES)}) "
-                         f"nor a study file (JSON, see validation/studies.py)")
+                         f"nor a study file (JSON, see pd14_pynn/validation/studies.py)")
     check_study(study, name)
     return name, study
 
@@ -394,7 +394,7 @@ def plan(study, out_dir, first_seed=FIRST_SEED):
 
 
 def _synapses(params):
-    return simulation.model_size(params)[0]
+    return resources.model_size(params)[0]
 
 
 def estimate_seconds(simulator, params, ranks=1):
@@ -420,7 +420,7 @@ def estimate_seconds(simulator, params, ranks=1):
 
 def estimate_memory_bytes(simulator, params):
     """Peak memory estimate of one run (bytes), the one the run path checks."""
-    return simulation.estimate_memory(backends.get(simulator), params)
+    return resources.estimate_memory(backends.get(simulator), params)
 
 
 def largest_scale(simulator, base_params, limit_bytes, step=0.05):

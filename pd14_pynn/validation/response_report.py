@@ -1,9 +1,9 @@
 """The thalamic-response report of a set of run folders (trials = seeds).
 
 :func:`build_response_report` reads the runs, computes every population's PSTH and
-response features per trial (:mod:`validation.response`), the trial-to-trial band
-of the reference simulator and each other simulator's distance to it, and writes
-``response.md``, ``response.json`` and ``psth.png`` into a folder.
+response features per trial (:mod:`pd14_pynn.validation.response`), the
+trial-to-trial band of the reference simulator and each other simulator's distance
+to it, and writes ``response.md``, ``response.json`` and ``psth.png`` into a folder.
 """
 
 import os
@@ -11,8 +11,8 @@ import os
 import numpy as np
 
 from pd14_pynn import storage
-from validation import figures, report, response, runs
-from validation.distances import combine_verdicts
+from pd14_pynn.validation import figures, report, response, runs
+from pd14_pynn.validation.distances import combine_verdicts
 
 
 def _number(value, digits=1):
@@ -27,7 +27,7 @@ def build_response_report(run_dirs, out_dir, reference_sim="nest",
     ``out_dir``; returns the summary dict (what ``response.json`` holds).
 
     The pulse onset and end come from the runs' parameters. Raises
-    :class:`validation.runs.RunFolderError` if the runs are not comparable, have no
+    :class:`pd14_pynn.validation.runs.RunFolderError` if the runs are not comparable, have no
     thalamic input, or the reference simulator has fewer than 2 trials.
     """
     all_runs = [runs.read_run(path) for path in run_dirs]
@@ -104,7 +104,7 @@ def _markdown(summary, groups, figure_name):
         "response); latency: its start minus the onset. Return: first bin after the peak whose "
         f"{s['smooth_bins']}-bin moving average lies within baseline +- {s['k_sd']:g} SD "
         "(SD of that moving average before the onset), from the onset; '-' if it does not "
-        "return inside the window. Definitions in `validation/response.py`.", "",
+        "return inside the window. Definitions in `pd14_pynn/validation/response.py`.", "",
         f"![PSTH per population]({figure_name})", "",
         "## Features (mean +- SD over trials)", "",
         "| population | simulator | baseline (1/s) | peak (1/s) | latency (ms) | return (ms) |",

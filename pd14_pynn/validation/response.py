@@ -31,7 +31,7 @@ One trial (one run):
 * :func:`population_responses` -- PSTH and features of every population of a run.
 
 Several trials and two simulators, as the stationary statistics
-(:mod:`validation.distances`): a distance between two trials, its band over all
+(:mod:`pd14_pynn.validation.distances`): a distance between two trials, its band over all
 pairs of trials of the reference simulator, the same distance over all pairs
 across simulators, and a verdict (pass if the mean cross distance is within the
 band, i.e. at most the largest trial-to-trial distance).
