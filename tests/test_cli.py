@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -141,10 +142,12 @@ def test_memory_estimate_counts_recording(simulator):
 def test_default_run_end_to_end_on_nest(tmp_path):
     """The CLI at a tiny scale writes every output, and Neo reads the spikes back."""
     out = tmp_path / "run"
+    started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, os.path.join(ROOT, "run", "main.py"), "nest", "--n-scaling", "0.02",
          "--k-scaling", "0.05", "--t-presim", "100", "--t-sim", "200", "--record-v", "2",
          "--out", str(out)], capture_output=True, text=True, cwd=str(tmp_path))
+    wall_s = time.perf_counter() - started
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "mean rate (1/s)" in proc.stdout and "L6I" in proc.stdout
     for name in ("parameters.json", "metadata.json", "timings.json", "rates.json",
@@ -154,6 +157,9 @@ def test_default_run_end_to_end_on_nest(tmp_path):
     assert metadata["versions"]["nest"].startswith("3.") and metadata["versions"]["PyNN"]
     timings = json.loads((out / "timings.json").read_text())
     assert timings["peak_rss_bytes"] > 1e7 and timings["simulate"] > 0
+    # the run's stopwatch starts at its process's start, not before (the start time
+    # once came from whole-second boot times: up to 1 s early); 20 ms: clock ticks
+    assert 0 < timings["startup"] and timings["total"] <= wall_s + 0.02
     block = storage.read_block(str(out))
     trains = block.segments[0].spiketrains
     assert len(trains) == sum(metadata["num_neurons"].values())
