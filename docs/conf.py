@@ -1,6 +1,7 @@
 """Sphinx configuration of the pd14-pynn documentation site.
 
-Build it from the repository root (with ``pip install -e ".[docs]"``)::
+Build it from the repository root, with the package installed
+(``pip install -e ".[docs]"``)::
 
     python -m sphinx -b html docs docs/_build/html
 
@@ -10,16 +11,11 @@ reference is generated from the docstrings of ``pd14_pynn`` at every build
 """
 
 import importlib.util
-import logging
 import os
 import re
 import shutil
-import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-# the package as it is in this checkout, installed or not
-sys.path.insert(0, ROOT)
 
 project = "pd14-pynn"
 author = "pd14-pynn developers"
@@ -68,27 +64,6 @@ html_theme = "furo"
 html_title = "pd14-pynn"
 
 
-#: Docstring warnings of modules that other branches are moving now (issue 25):
-#: printed, but they do not fail the build. (path of the module, start of the
-#: message); remove an entry once its docstring is fixed. A module that moves
-#: leaves its entry behind, so its warnings count again in its new place.
-PENDING_WARNINGS = (
-    ("pd14_pynn/areas.py", "Field list ends without a blank line"),
-    ("pd14_pynn/network.py", "Field list ends without a blank line"),
-)
-
-
-class _PendingWarnings(logging.Filter):
-    def filter(self, record):
-        where = str(getattr(record, "location", "") or "").replace(os.sep, "/")
-        text = record.getMessage()
-        for path, start in PENDING_WARNINGS:
-            if path in where and text.startswith(start):
-                print(f"{where}: pending warning (not counted): {text}", file=sys.stderr)
-                return False
-        return True
-
-
 def _remove_generated_api(app):
     """Start the API pages afresh: a stub of a module that moved or was removed
     would otherwise stay in docs/api/ and fail the build."""
@@ -104,11 +79,6 @@ def _name_reports(app, docname, source):
 
 
 def setup(app):
-    # before Sphinx counts the warning or turns it into an error (-W)
-    from sphinx.util.logging import WarningStreamHandler
-    for handler in logging.getLogger("sphinx").handlers:
-        if isinstance(handler, WarningStreamHandler):
-            handler.filters.insert(0, _PendingWarnings())
     # before autosummary writes the stubs (its handler has the default priority 500)
     app.connect("builder-inited", _remove_generated_api, priority=400)
     app.connect("source-read", _name_reports)

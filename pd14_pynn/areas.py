@@ -71,8 +71,10 @@ class MultiAreaModel:
         Take every projection's connections (recurrent, thalamic, inter-area)
         from this SONATA network instead of drawing them.
 
-    Use: :meth:`add_area` for each area, :meth:`add_connection` for each
-    inter-area connection, then :meth:`build`. Afterwards ``model["V1"]`` is
+    Notes
+    -----
+    Declare with :meth:`add_area` for each area and :meth:`add_connection` for
+    each inter-area connection, then :meth:`build`. Afterwards ``model["V1"]`` is
     the area's Microcircuit, ``model["V1"]["L23E"]`` or
     ``model.population("V1", "L23E")`` a population, ``projections`` the
     inter-area projections by connection key, ``assembly`` all populations.

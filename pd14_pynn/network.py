@@ -56,9 +56,11 @@ class Microcircuit:
         an earlier run) instead of drawing them; check it first with
         :func:`pd14_pynn.network_io.check`.
 
-    After :meth:`build`: ``populations`` (dict name -> Population),
-    ``projections`` (dict (target, source) -> Projection), ``assembly``
-    (all 8 populations), ``derived`` (the numbers used), ``timings``.
+    Notes
+    -----
+    Once built, the circuit holds ``populations`` (dict name -> Population),
+    ``projections`` (dict (target, source) -> Projection), ``assembly`` (all 8
+    populations), ``derived`` (the numbers used) and ``timings``.
     """
 
     def __init__(self, sim, params, label="", fast=True, verbose=True, background_fraction=None,

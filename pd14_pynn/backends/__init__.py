@@ -86,6 +86,12 @@ class Backend:
         """Raise :class:`BackendError` if the built network cannot be saved on
         ``ranks`` MPI processes."""
 
+    def engine(self, params):
+        """Which way of running this simulator ``params`` choose: the simulator's
+        name, or a variant with other costs (``"brian2_standalone"``); the key
+        of per-engine measurements such as study time estimates."""
+        return self.NAME
+
     # --- building ---------------------------------------------------------
     def import_simulator(self):
         """Import and return the PyNN module of this simulator (raises

@@ -361,6 +361,9 @@ class Brian2Backend(Backend):
                          connect=connect_fixed_total_number,
                          poisson_background=poisson_background)
 
+    def engine(self, params):
+        return NAME if choose_device(params) == "runtime" else "brian2_standalone"
+
     def deferred(self, sim):
         return getattr(sim.simulator.state, "pd14_standalone", None) is not None
 

@@ -67,9 +67,7 @@ def estimate_seconds(simulator, params, ranks=1):
     With ``ranks`` MPI processes, build and RTF are divided by the ranks (measured
     2.0x and 2.4x with 2 ranks at N = K = 0.4 on NEURON, docs/mpi.md)."""
     n_syn = _synapses(params)
-    anchors = simulator
-    if simulator == "brian2" and backends.get("brian2").choose_device(params) != "runtime":
-        anchors = "brian2_standalone"
+    anchors = backends.get(simulator).engine(params)
     (syn0, rtf0, build0), (syn1, rtf1, build1) = _ANCHORS[anchors]
     x = math.log(n_syn / syn0) / math.log(syn1 / syn0)
     rtf = rtf0 * (rtf1 / rtf0) ** x
