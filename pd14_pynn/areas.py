@@ -15,6 +15,11 @@ The numbers of inter-area connections (the background rule, scaling, DC
 compensation, projection specs) are pure functions in :mod:`pd14_pynn.inter_area`.
 
 Nothing here imports a simulator: the PyNN module ``sim`` is passed in.
+
+Over 400 lines for one class: declaring a model (with its checks), the
+background rule and DC compensation applied per area, building, and access to
+its parts are one interface that users read in one place; the arithmetic is in
+:mod:`pd14_pynn.inter_area`.
 """
 
 import dataclasses

@@ -13,17 +13,18 @@ written; :func:`run` then executes the phases (:func:`build`, :func:`simulate`,
 :func:`save`, :func:`report`), timing each, and writes the run folder described
 in :mod:`pd14_pynn.storage`. Parameters are written first, so a failure later
 still leaves a record of what was attempted. Memory estimates live in
-:mod:`pd14_pynn.resources`, the Neo block in :mod:`pd14_pynn.recording`, rates
-and figures in :mod:`pd14_pynn.summary`; nothing in the package imports this
-module.
+:mod:`pd14_pynn.resources`, the run's status and timings in
+:mod:`pd14_pynn.run_record`, the Neo block in :mod:`pd14_pynn.recording`,
+rates and figures in :mod:`pd14_pynn.summary`; nothing in the package imports
+this module but the command line.
 """
 
 import os
 import sys
 import time
 
-from . import (backends, interrupts, network_io, parallel, parameters, resources, sonata,
-               storage, summary)
+from . import (backends, interrupts, network_io, parallel, parameters, resources, run_record,
+               sonata, storage, summary)
 from .progress import SimulationProgress
 
 
@@ -109,53 +110,6 @@ def write_connectivity(model, backend, out_dir, metadata, say=print):
     return {"save_connectivity": time.perf_counter() - t0, "connectivity_bytes": size}
 
 
-# while these run, a signal stops the run at once (a half-built network is not kept)
-BUILD_PHASES = ("import", "setup", "create", "connect")
-
-
-class _RunRecord:
-    """Where a run is (phase, simulated time) and what it has timed; rank 0 writes
-    ``status.json`` and ``timings.json`` from it."""
-
-    def __init__(self, out_dir, root, params, command_line):
-        self.out_dir, self.root, self.params = out_dir, root, params
-        self.command_line = list(command_line)
-        self.phase, self.simulated_ms, self.timings = "import", 0.0, {}
-        self.process_started = time.time()
-
-    def enter(self, phase, stop=None):
-        self.phase = phase
-        if stop is not None:
-            stop.raise_now = phase in BUILD_PHASES
-            if stop.raise_now and stop.signal_name:  # arrived between two phases
-                raise interrupts.RunInterrupted(stop.signal_name)
-        self.status("running")
-
-    def advance(self, simulated_ms):
-        """Model time reached (ms) during a phase, written to ``status.json`` so
-        that a run killed without warning says how far it got."""
-        self.simulated_ms = simulated_ms
-        self.status("running")
-
-    def status(self, state, **details):
-        if self.root:
-            storage.write_status(self.out_dir, state, self.phase, self.simulated_ms,
-                                 t_stop_ms=self.params["t_presim_ms"] + self.params["t_sim_ms"],
-                                 **details)
-
-    def rerun_command(self):
-        """The command line of this run, with ``--overwrite`` to reuse its folder."""
-        import shlex
-        argv = list(self.command_line)
-        if argv and argv[0].endswith(".py"):
-            argv = ["python"] + argv
-        if "--overwrite" not in argv:
-            argv.append("--overwrite")
-        if parallel.launcher_size() > 1:
-            argv = ["mpirun", "-np", str(parallel.launcher_size())] + argv
-        return " ".join(shlex.quote(str(a)) for a in argv)
-
-
 def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         command_line=None, verbose=True, connectivity=None, save_connectivity=False,
         model=None):
@@ -183,7 +137,7 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     recorded as ``failed`` (phase and error line) and raised again.
     """
     root = parallel.launcher_rank() == 0
-    process_started = process_start_time()
+    process_started = run_record.process_start_time()
     startup_s = time.time() - process_started
     params = model.params if model is not None else params
     backend = check_run(simulator, params, out_dir, overwrite, connectivity=connectivity,
@@ -195,7 +149,7 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         _remove_old_network(out_dir, connectivity)
         storage.write_json(os.path.join(out_dir, "parameters.json"),
                            model.as_dict() if model is not None else params)
-    record = _RunRecord(out_dir, root, params, command_line or sys.argv)
+    record = run_record.RunRecord(out_dir, root, params, command_line or sys.argv)
     record.process_started = process_started
     record.timings["startup"] = startup_s
     record.status("running")
@@ -213,13 +167,13 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
             # during the build: no simulation to keep; the status says where it stopped
             record.status("interrupted", signal=stopped.signal_name,
                           rerun=record.rerun_command())
-            _write_timings(record)
-            raise _interrupted_message(record, stopped.signal_name) from None
+            run_record.write_timings(record)
+            raise run_record.interrupted(record, stopped.signal_name) from None
         except Exception as err:
             stop.raise_now = False
             error = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
             record.status("failed", error=error, rerun=record.rerun_command())
-            _write_timings(record)
+            run_record.write_timings(record)
             if log is not None:
                 import traceback
                 traceback.print_exc(file=log)
@@ -237,28 +191,6 @@ def _remove_old_network(out_dir, connectivity):
         return
     import shutil
     shutil.rmtree(folder)
-
-
-def _interrupted_message(record, signal_name):
-    """The exception, with its one line: where the run stopped and how to rerun it."""
-    total = record.params["t_presim_ms"] + record.params["t_sim_ms"]
-    message = (f"interrupted by {signal_name} in {record.phase} at "
-               f"{record.simulated_ms:g} of {total:g} ms simulated; what was done is in "
-               f"{record.out_dir} (status.json); rerun with: {record.rerun_command()}")
-    if record.root:
-        print(message, file=sys.stderr, flush=True)
-    stopped = interrupts.RunInterrupted(signal_name, message)
-    stopped.reported = True
-    return stopped
-
-
-def _write_timings(record):
-    record.timings["peak_rss_bytes"] = resources.peak_rss_bytes()
-    record.timings["total"] = time.time() - record.process_started
-    if record.root:
-        storage.write_json(os.path.join(record.out_dir, "timings.json"),
-                           dict(record.timings, simulated_ms=record.simulated_ms,
-                                complete=False))
 
 
 class _Run:
@@ -401,10 +333,10 @@ def _stop_after_save(run):
     record = run.record
     signal_name = run.stop.agreed_signal()
     record.phase = "simulate" if "simulate" in run.timings else "presimulate"
-    _write_timings(record)
+    run_record.write_timings(record)
     record.status("interrupted", signal=signal_name, rerun=record.rerun_command())
     run.sim.end()
-    raise _interrupted_message(record, signal_name)
+    raise run_record.interrupted(record, signal_name)
 
 
 def report(run):
@@ -425,22 +357,3 @@ def report(run):
                               run.model.background_fractions() if areas else None)
     run.record.status("complete")
     return {"rates": rates, "timings": timings, "out_dir": run.out_dir}
-
-
-def process_start_time():
-    """When this process started (s since the epoch): the user's stopwatch starts there.
-
-    On Linux, from the process's start and the clock since boot, both counted
-    from boot (10 ms resolution): psutil's ``create_time`` adds the boot time of
-    ``/proc/stat``, which is whole seconds, so it put the start up to 1 s early
-    and ``startup`` and ``total`` up to 1 s long (0.97 s on the machine where
-    this was seen: the timing line's total above /usr/bin/time's wall time).
-    """
-    if hasattr(time, "CLOCK_BOOTTIME") and os.path.exists("/proc/self/stat"):
-        with open("/proc/self/stat") as handle:
-            # fields after "pid (name)"; the name may hold spaces: the 22nd field overall
-            start_ticks = int(handle.read().rpartition(")")[2].split()[19])
-        age_s = time.clock_gettime(time.CLOCK_BOOTTIME) - start_ticks / os.sysconf("SC_CLK_TCK")
-        return time.time() - age_s
-    import psutil
-    return psutil.Process().create_time()
