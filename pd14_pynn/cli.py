@@ -81,8 +81,10 @@ def build_parser():
                         help="JSON file of parameter overrides; command-line options win")
     parser.add_argument("--out", metavar="DIR", help="output folder (default results/<run label>)")
     parser.add_argument("--overwrite", action="store_true", help="replace results in --out")
-    parser.add_argument("--format", choices=sorted(storage.SPIKE_FORMATS), default=".pkl",
-                        help="Neo file format of the spikes: .pkl (fast, default) or .nix (archival, slow: ~10 ms per neuron)")
+    parser.add_argument("--format", choices=list(storage.SPIKE_FILES), default=".pkl",
+                        help="spike file: .pkl (Neo, fast, default), .nix (Neo, archival, slow: "
+                             "~10 ms per neuron) or sonata (spikes.h5, a SONATA spike report "
+                             "that libsonata and BMTK read; spikes only)")
     parser.add_argument("--save-connectivity", action="store_true",
                         help="write the built network (nodes, every synapse) as SONATA into "
                              "the run folder's network/ (docs/outputs.md)")
@@ -152,7 +154,7 @@ def main(argv=None, script=None):
             return 0
         out = args.out or os.path.join("results", parameters.run_label(args.simulator, params))
         simulation.check_run(args.simulator, params, out, args.overwrite,
-                             connectivity=args.connectivity)
+                             connectivity=args.connectivity, spike_format=args.format)
         simulation.run(args.simulator, params, out, overwrite=args.overwrite,
                        spike_format=args.format, command_line=sys.argv,
                        connectivity=args.connectivity, save_connectivity=args.save_connectivity)

@@ -25,8 +25,6 @@ def collect_block(circuits, t_presim_ms, variables=("spikes",)):
     ``population``, ``index`` and ``area`` for readers that iterate trains.
     """
     import neo
-    import quantities as pq
-    from neo.core.spiketrainlist import SpikeTrainList
     block = neo.Block(name="PD14 microcircuit")
     segment = neo.Segment(name="run")
     block.segments.append(segment)
@@ -51,17 +49,7 @@ def collect_block(circuits, t_presim_ms, variables=("spikes",)):
                                                  np.arange(signal.shape[1])))
                 segment.analogsignals.append(signal)
     if "spikes" in variables:
-        per_channel = {key: np.concatenate([np.full(row["size"], row[key])
-                                            for row in table] or [np.array([])])
-                       for key in ("population", "area")}
-        per_channel["index"] = np.concatenate(
-            [np.arange(row["size"]) for row in table] or [np.array([], dtype=int)])
-        segment.spiketrains = SpikeTrainList.from_spike_time_array(
-            np.concatenate(times or [np.array([])]),
-            np.concatenate(channels or [np.array([], dtype=np.int64)]),
-            np.arange(first_channel), t_stop=t_stop_ms * pq.ms, units="ms",
-            t_start=0.0 * pq.ms, **per_channel)
-        segment.spiketrains.segment = segment
+        storage.set_columnar_spikes(segment, times, channels, table, t_stop_ms)
     block.annotations.update(t_presim_ms=float(t_presim_ms),
                              populations=json.dumps(table))
     return block

@@ -29,18 +29,21 @@ from .progress import SimulationProgress
 
 
 def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None,
-              connectivity=None, model=None):
+              connectivity=None, model=None, spike_format=".pkl"):
     """Validate a run without building anything; returns the :class:`~pd14_pynn.backends.Backend`.
 
     ``model``: a declared multi-area model (default: the microcircuit of
     ``params``; a multi-area model's base parameters are its ``params``).
     ``connectivity``: path of a SONATA network to build instead of drawing one;
     it must fit the model (:func:`pd14_pynn.network_io.check_model`).
+    ``spike_format``: a key of :data:`pd14_pynn.storage.SPIKE_FILES`; ``sonata``
+    holds spikes only, so it refuses ``record_v``.
     ``memory_limit``: bytes available (default: this machine's memory). Raises
     ``ParameterError`` (``sonata.NetworkFileError`` for the network file),
     ``BackendError`` or ``OutputExistsError`` with a message that says what to change.
     """
     parameters.validate(params)
+    check_spike_format(spike_format, params)
     if connectivity is not None:
         network = sonata.NetworkFile(connectivity)
         if model is None:
@@ -56,6 +59,17 @@ def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None,
     if out_dir:
         storage.check_output_folder(out_dir, overwrite)
     return backend
+
+
+def check_spike_format(spike_format, params):
+    """Raise ``ParameterError`` unless the run's data fit ``spike_format``."""
+    if spike_format not in storage.SPIKE_FILES:
+        raise parameters.ParameterError(
+            f"unknown spike format {spike_format!r}; use one of {', '.join(storage.SPIKE_FILES)}")
+    if spike_format == "sonata" and params.get("record_v"):
+        raise parameters.ParameterError(
+            "--format sonata writes a SONATA spike report, which holds spikes only; record "
+            "membrane potentials (--record-v) with --format .pkl or .nix")
 
 
 def run_with_progress(sim, duration_ms, label, show=True, backend=None, should_stop=None,
@@ -123,6 +137,8 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     config file) whose connections are built instead of drawn ones;
     ``save_connectivity``: write the built network as SONATA into
     ``out_dir/network/`` before simulating (docs/outputs.md).
+    ``spike_format``: ``.pkl`` or ``.nix`` (a Neo file) or ``sonata`` (a SONATA
+    spike report, ``spikes.h5``, whose node IDs are those of ``network/``).
 
     Under mpirun (NEURON, or an MPI-enabled NEST) every rank builds and simulates
     its share; rank 0 alone writes files, with spikes gathered from all ranks and
@@ -141,7 +157,7 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     startup_s = time.time() - process_started
     params = model.params if model is not None else params
     backend = check_run(simulator, params, out_dir, overwrite, connectivity=connectivity,
-                        model=model)
+                        model=model, spike_format=spike_format)
     parallel.barrier()  # every rank has checked the folder before rank 0 writes to it
     if root:
         storage.prepare_run_folder(out_dir, overwrite=True)
@@ -318,7 +334,7 @@ def save(run):
     block.annotations.update(simulator=run.simulator, label=run.metadata["label"],
                              simulated_ms=record.simulated_ms, complete=not run.stop.stopped)
     if run.root:
-        storage.write_block(block, os.path.join(run.out_dir, "spikes" + run.spike_format))
+        storage.write_block(block, storage.spike_path(run.out_dir, run.spike_format))
     timings["save"] = time.perf_counter() - t0
     timings["peak_rss_bytes"] = resources.peak_rss_bytes()
     per_rank = parallel.gather(dict(timings))

@@ -11,6 +11,9 @@ A run folder holds:
   ``populations``, and each train, when a reader iterates them, is annotated
   with ``population``, ``index`` (in the population) and ``area``; membrane
   potentials (if recorded) as ``AnalogSignal``\\ s annotated likewise;
+* or ``spikes.h5`` (``--format sonata``) -- the spikes as a SONATA spike report
+  (:mod:`pd14_pynn.spike_report`), which :func:`read_block` reads as the same
+  Neo block (spikes only);
 * ``timings.json`` -- seconds per phase and peak memory;
 * ``rates.json`` -- mean rate per population over the analysis window;
 * ``raster.png``, ``rates_boxplot.png``;
@@ -35,8 +38,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import spike_report
+
 RESULT_FILES = ("parameters.json", "metadata.json", "timings.json", "rates.json")
+#: Neo formats of the spikes: extension -> Neo IO
 SPIKE_FORMATS = {".nix": "NixIO", ".pkl": "PickleIO"}
+#: the spike file of each ``--format``: Neo's, or SONATA's spike report
+SPIKE_FILES = {".pkl": "spikes.pkl", ".nix": "spikes.nix", "sonata": spike_report.FILE}
 STATUS_FILE = "status.json"
 LOG_FILE = "run.log"
 #: values of ``status`` in ``status.json``
@@ -180,7 +188,7 @@ def remove_run_files(run_dir):
     so that an interrupted rerun cannot leave an older run's results beside its own."""
     names = (*RESULT_FILES, STATUS_FILE, LOG_FILE, "raster.png", "rates_boxplot.png",
              "rates_by_area.png",
-             *("spikes" + ext for ext in SPIKE_FORMATS))
+             *SPIKE_FILES.values())
     for name in names:
         path = os.path.join(run_dir, name)
         if os.path.isfile(path):
@@ -241,16 +249,31 @@ def neo_io(path):
     ext = os.path.splitext(path)[1]
     if ext not in SPIKE_FORMATS:
         raise ValueError(f"unknown spike file extension {ext!r}; use one of "
-                         f"{', '.join(SPIKE_FORMATS)}")
+                         f"{', '.join([*SPIKE_FORMATS, _SONATA_EXT])}")
     return getattr(neo.io, SPIKE_FORMATS[ext])
 
 
+_SONATA_EXT = os.path.splitext(spike_report.FILE)[1]
+
+
+def spike_path(run_dir, spike_format):
+    """The spike file of ``--format`` ``spike_format`` in ``run_dir``."""
+    if spike_format not in SPIKE_FILES:
+        raise ValueError(f"unknown spike format {spike_format!r}; use one of "
+                         f"{', '.join(SPIKE_FILES)}")
+    return os.path.join(run_dir, SPIKE_FILES[spike_format])
+
+
 def write_block(block, path):
-    """Write a Neo block to ``path`` (format from the extension).
+    """Write a Neo block to ``path`` (format from the extension; ``.h5``: a SONATA
+    spike report of its spikes, :func:`write_spike_report`).
 
     Pickle keeps columnar spike trains columnar (fast). NIX stores one object per
     spike train, so they are made here, in one pass (NIX then needs ~10 ms each).
     """
+    if os.path.splitext(path)[1] == _SONATA_EXT:
+        write_spike_report(block, path)
+        return
     io_class = neo_io(path)
     if os.path.exists(path):
         os.remove(path)
@@ -263,9 +286,14 @@ def write_block(block, path):
 
 
 def read_block(path):
-    """Read the Neo block of a run (``path``: spike file or run folder)."""
+    """Read the Neo block of a run (``path``: spike file or run folder).
+
+    A SONATA spike report (``.h5``) is read as the block its run wrote
+    (:func:`block_from_report`)."""
     if os.path.isdir(path):
         path = spike_file(path)
+    if os.path.splitext(path)[1] == _SONATA_EXT:
+        return block_from_report(spike_report.read_report(path))
     io_class = neo_io(path)
     if io_class.__name__ == "NixIO":
         with io_class(path, mode="ro") as io:
@@ -275,11 +303,88 @@ def read_block(path):
 
 def spike_file(run_dir):
     """The spike file of a run folder."""
-    for ext in SPIKE_FORMATS:
-        candidate = os.path.join(run_dir, "spikes" + ext)
+    for name in SPIKE_FILES.values():
+        candidate = os.path.join(run_dir, name)
         if os.path.exists(candidate):
             return candidate
-    raise FileNotFoundError(f"no spikes.nix or spikes.pkl in {run_dir!r}")
+    raise FileNotFoundError(f"no {', '.join(SPIKE_FILES.values())} in {run_dir!r}")
+
+
+#: block annotations a SONATA spike report keeps (as attributes of the file)
+_REPORT_ANNOTATIONS = ("t_presim_ms", "simulated_ms", "complete", "simulator", "label",
+                       "areas")
+
+
+def write_spike_report(block, path):
+    """Write the spikes of a run's ``block`` as a SONATA spike report at ``path``.
+
+    One node population per population of the block, named by its PyNN label
+    (:func:`pd14_pynn.spike_report.node_population_name`), node IDs its indices;
+    the block's annotations (presimulation, simulated time, complete, ...) and
+    the recording's span go into the file. Membrane potentials are not written.
+    """
+    trains = block.segments[0].spiketrains
+    populations = []
+    for key, spikes in spike_table(block).items():
+        area, _, population = key.rpartition("/")
+        populations.append(spike_report.PopulationReport(
+            spike_report.node_population_name(area, population), spikes.index,
+            spikes.times_ms, spikes.size, area=area, population=population))
+    facts = {key: block.annotations[key] for key in _REPORT_ANNOTATIONS
+             if block.annotations.get(key) is not None}
+    facts.update(t_start_ms=to_ms(trains.t_start), t_stop_ms=to_ms(trains.t_stop),
+                 name=block.name or "")
+    spike_report.write_report(path, populations, facts)
+
+
+def block_from_report(report):
+    """The Neo block of a :class:`~pd14_pynn.spike_report.SpikeReport`: columnar
+    spikes, the annotation ``populations`` and the run's facts, as
+    :func:`pd14_pynn.recording.collect_block` makes it."""
+    import neo
+    facts = report.facts
+    rows, channels, times, first_channel = [], [], [], 0
+    for pop in report.populations:
+        rows.append({"area": pop.area, "population": pop.population,
+                     "first_channel": first_channel, "size": int(pop.n_nodes)})
+        channels.append(pop.node_ids + first_channel)
+        times.append(pop.times_ms)
+        first_channel += int(pop.n_nodes)
+    t_stop_ms = facts.get("t_stop_ms", max([float(t.max()) for t in times if t.size],
+                                           default=0.0))
+    block = neo.Block(name=facts.get("name") or "PD14 microcircuit")
+    segment = neo.Segment(name="run")
+    block.segments.append(segment)
+    set_columnar_spikes(segment, times, channels, rows, t_stop_ms,
+                        facts.get("t_start_ms", 0.0))
+    block.annotations.update({key: facts[key] for key in _REPORT_ANNOTATIONS if key in facts})
+    block.annotations.update(t_presim_ms=float(facts.get("t_presim_ms", 0.0)),
+                             populations=json.dumps(rows))
+    return block
+
+
+def set_columnar_spikes(segment, times, channels, rows, t_stop_ms, t_start_ms=0.0):
+    """Give ``segment`` one columnar ``SpikeTrainList`` of every population's spikes.
+
+    ``times``, ``channels``: arrays (ms; channel = first_channel + index), one per
+    population or fewer; ``rows``: ``{"area", "population", "first_channel",
+    "size"}`` per population, in channel order. Each channel is annotated with
+    ``population``, ``index`` and ``area``.
+    """
+    import quantities as pq
+    from neo.core.spiketrainlist import SpikeTrainList
+    n_channels = sum(int(row["size"]) for row in rows)
+    per_channel = {key: np.concatenate([np.full(row["size"], row[key]) for row in rows]
+                                       or [np.array([])])
+                   for key in ("population", "area")}
+    per_channel["index"] = np.concatenate(
+        [np.arange(row["size"]) for row in rows] or [np.array([], dtype=int)])
+    segment.spiketrains = SpikeTrainList.from_spike_time_array(
+        np.concatenate(times or [np.array([])]),
+        np.concatenate(channels or [np.array([], dtype=np.int64)]),
+        np.arange(n_channels), t_stop=t_stop_ms * pq.ms, units="ms",
+        t_start=t_start_ms * pq.ms, **per_channel)
+    segment.spiketrains.segment = segment
 
 
 class PopulationSpikes(NamedTuple):

@@ -16,7 +16,8 @@ run/two_areas.py neuron``) and SONATA options. Writes into ``--out`` (default
 ``results/two_areas_<simulator>_N<n>-K<k>_<bg>_seed<seed>``): ``parameters.json``
 (base and per-area parameters, connections, background fractions),
 ``metadata.json``, ``spikes.pkl`` (one Neo block; spikes annotated with ``area``,
-``population``, ``index``), ``rates.json`` (also by area), ``timings.json`` and
+``population``, ``index``; or, with ``--format sonata``, ``spikes.h5``, a SONATA
+spike report with node populations ``V1_L23E``, ...), ``rates.json`` (also by area), ``timings.json`` and
 ``rates_by_area.png``; prints a rate table per area.
 """
 
@@ -59,6 +60,9 @@ def build_parser():
                         help="write the built network as SONATA into the run folder's network/")
     parser.add_argument("--connectivity", metavar="PATH",
                         help="build the SONATA network saved in PATH instead of drawing one")
+    parser.add_argument("--format", choices=list(storage.SPIKE_FILES), default=".pkl",
+                        help="spike file: .pkl (Neo, default), .nix (Neo, archival) or sonata "
+                             "(spikes.h5, a SONATA spike report)")
     parser.add_argument("--out", metavar="DIR", help="output folder")
     parser.add_argument("--overwrite", action="store_true", help="replace results in --out")
     return parser
@@ -94,8 +98,10 @@ def main(argv=None):
         model = declare(None, params, inter_area=not args.no_inter_area)
         out = args.out or default_out(args, params)
         simulation.check_run(args.simulator, params, out, args.overwrite,
-                             connectivity=args.connectivity, model=model)
+                             connectivity=args.connectivity, model=model,
+                             spike_format=args.format)
         simulation.run(args.simulator, params, out, overwrite=args.overwrite, model=model,
+                       spike_format=args.format,
                        command_line=sys.argv if argv is None else argv,
                        connectivity=args.connectivity, save_connectivity=args.save_connectivity)
     except (parameters.ParameterError, backends.BackendError, storage.OutputFolderError,

@@ -34,7 +34,8 @@ def test_round_trip(tmp_path, ext):
 
 def test_unknown_extension(tmp_path):
     with pytest.raises(ValueError, match="unknown spike file extension"):
-        storage.write_block(small_block(), str(tmp_path / "spikes.h5"))
+        # (.h5 is SONATA's spike report, tests/test_spike_report.py)
+        storage.write_block(small_block(), str(tmp_path / "spikes.csv"))
 
 
 def test_mean_rates_window():
