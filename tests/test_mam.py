@@ -201,8 +201,8 @@ def test_mam_import_totals(imported):
     assert sum(len(area.populations) for area in d.areas.values()) == 254
     assert list(d.areas["TH"].populations) == ["L23E", "L23I", "L5E", "L5I", "L6E", "L6I"]
     assert all(len(area.populations) == 8 for label, area in d.areas.items() if label != "TH")
-    # the issue: 4.13 million neurons, 24.2e9 synapses at full scale (the stabilised
-    # in-degrees give 24.13e9, 0.3 % below the rounded figure of MAM's README)
+    # the issue: 4.13 million neurons, 24.2e9 synapses at full scale (the sum of the
+    # stabilised in-degrees times the sizes is a little below 24.2e9, within 0.5 %)
     assert d.total_neurons() == pytest.approx(4.13e6, abs=0.005e6)
     assert d.total_synapses() == pytest.approx(24.2e9, rel=0.005)
     assert "32 areas, 254 populations" in stdout

@@ -56,8 +56,8 @@ def test_weights_and_delays_by_hand():
     assert d.weight_pA("A", "L23E", "A", "L4E") == pytest.approx(175.6)      # x 2
     assert d.weight_pA("B", "L4E", "A", "L23E") == pytest.approx(87.8 * 1.9)
     assert d.weight_pA("A", "L23I", "C", "L5E") == pytest.approx(87.8 * 1.9 * 2.0)
-    assert d.delay_mean_ms("C", "A", "L23E") == pytest.approx(4.0)           # 14 mm / 3.5 mm/ms
-    assert d.delay_sd_ms("C", "A", "L23E") == pytest.approx(2.0)
+    assert d.delay_mean_ms("C", "A", "L23E") == pytest.approx(7.0)           # 14 mm / 2 mm/ms
+    assert d.delay_sd_ms("C", "A", "L23E") == pytest.approx(3.5)
     assert d.delay_mean_ms("A", "A", "L5I") == 0.75
     assert d.delay_sd_ms("A", "A", "L5I") == 0.375
 
@@ -161,8 +161,8 @@ ERRORS = {
         _set(["delays", "inter_area_speed_mm_per_ms"], 0.0),
         "delays.inter_area_speed_mm_per_ms = 0.0 is not allowed: it must be a number > 0 (mm/ms)"),
     "negative speed": (
-        _set(["delays", "inter_area_speed_mm_per_ms"], -3.5),
-        "delays.inter_area_speed_mm_per_ms = -3.5 is not allowed"),
+        _set(["delays", "inter_area_speed_mm_per_ms"], -2.0),
+        "delays.inter_area_speed_mm_per_ms = -2.0 is not allowed"),
     "simulated area not in the file": (
         _set(["simulation", "simulated_areas"], ["A", "Cc"]),
         "simulation.simulated_areas: unknown area 'Cc' (closest match: 'C')"),
