@@ -22,6 +22,7 @@ Which MAM quantity becomes which key: docs/multi_area.md, "Importing MAM".
 """
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -65,6 +66,28 @@ def check_clone(path):
                                  f"{part} (get one with: {CLONE_HINT})")
 
 
+@contextlib.contextmanager
+def working_copy(path):
+    """A temporary copy of what MAM's code needs from the clone at ``path``, with a
+    ``config.py``; yields ``(folder, env)``, ``env`` the environment of a Python
+    process that imports MAM's modules from the copy. Removed afterwards."""
+    check_clone(path)
+    with tempfile.TemporaryDirectory(prefix="pd14_mam_") as tmp:
+        for part in CLONE_PARTS:
+            source, target = pathlib.Path(path) / part, pathlib.Path(tmp) / part
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir():
+                shutil.copytree(source, target,
+                                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            else:
+                shutil.copy2(source, target)
+        (pathlib.Path(tmp) / "config_files").mkdir()
+        # MAM reads base_path and data_path from a module named config
+        (pathlib.Path(tmp) / "config.py").write_text(
+            f"base_path = {tmp!r}\ndata_path = {os.path.join(tmp, 'simulations')!r}\n")
+        yield tmp, {**os.environ, "PYTHONPATH": tmp, "MPLBACKEND": "Agg"}
+
+
 def run_export(path, state="metastable", rates=None, python=None, timeout_s=1800):
     """MAM's numbers for ``state`` from the clone at ``path`` (a dict in MAM's terms).
 
@@ -81,25 +104,12 @@ def run_export(path, state="metastable", rates=None, python=None, timeout_s=1800
     if rates is not None and not pathlib.Path(rates).is_file():
         raise ParameterError(f"--rates {rates}: no such file")
     script = (pathlib.Path(__file__).parent / "mam_export.py").read_text()
-    with tempfile.TemporaryDirectory(prefix="pd14_mam_") as tmp:
-        for part in CLONE_PARTS:
-            source, target = pathlib.Path(path) / part, pathlib.Path(tmp) / part
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if source.is_dir():
-                shutil.copytree(source, target,
-                                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-            else:
-                shutil.copy2(source, target)
-        (pathlib.Path(tmp) / "config_files").mkdir()
-        # MAM reads base_path and data_path from a module named config
-        (pathlib.Path(tmp) / "config.py").write_text(
-            f"base_path = {tmp!r}\ndata_path = {os.path.join(tmp, 'simulations')!r}\n")
+    with working_copy(path) as (tmp, env):
         out = os.path.join(tmp, "export.json")
         network_params = {"connection_params": STATES[state]}
         command = [python or sys.executable, "-W", "ignore", "-c", script,
                    json.dumps(network_params), str(os.path.abspath(rates)) if rates else "-",
                    out]
-        env = {**os.environ, "PYTHONPATH": tmp, "MPLBACKEND": "Agg"}
         try:
             proc = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True,
                                   timeout=timeout_s)

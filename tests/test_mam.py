@@ -18,6 +18,7 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from pd14_pynn import mam
@@ -228,3 +229,71 @@ def test_mam_ground_state(clone):
     assert d.simulation.simulated_areas == ["V1", "V2"]
     # the ground and metastable states differ in the weights only
     assert d.total_synapses() == pytest.approx(24.2e9, rel=0.005)
+
+
+# MAM down-scaled by its own code (scale_network): sizes and synapse numbers as
+# built (int()), external in-degrees, weights and their sd, and the DC it adds
+SCALED_SCRIPT = """
+import json, sys, types
+import numpy as np
+np.Inf, np.NINF = np.inf, -np.inf
+if not hasattr(np, "in1d"):
+    np.in1d = np.isin
+sys.modules.setdefault("nest", types.ModuleType("nest"))
+from multiarea_model import MultiAreaModel
+scaling, rates, out = float(sys.argv[1]), sys.argv[2], sys.argv[3]
+m = MultiAreaModel({"N_scaling": scaling, "K_scaling": scaling, "fullscale_rates": rates,
+                    "connection_params": {"cc_weights_factor": 1.9, "cc_weights_I_factor": 2.0}})
+rows = []
+for ta in m.area_list:
+    for tp in m.structure[ta]:
+        for sa in m.area_list:
+            for sp in m.structure[sa]:
+                rows.append([ta, tp, sa, sp, int(m.synapses[ta][tp][sa][sp]),
+                             m.W[ta][tp][sa][sp], m.W_sd[ta][tp][sa][sp]])
+json.dump({"neurons": {a: {p: int(m.N[a][p]) for p in m.structure[a]} for a in m.area_list},
+           "external": {a: {p: m.K[a][p]["external"]["external"] for p in m.structure[a]}
+                        for a in m.area_list},
+           "dc_pA": dict(zip(m.structure_vec, m.add_DC_drive.tolist())),
+           "synapses": rows}, open(out, "w"))
+"""
+
+
+@pytest.mark.mam
+def test_the_description_rules_give_mams_scaled_numbers(clone, imported):
+    scaling = 0.01
+    with mam.working_copy(clone) as (tmp, env):
+        out = os.path.join(tmp, "scaled.json")
+        proc = subprocess.run([sys.executable, "-W", "ignore", "-c", SCALED_SCRIPT, str(scaling),
+                               str(clone / mam.RATES_IN_CLONE), out], cwd=tmp, env=env,
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        theirs = json.loads(pathlib.Path(out).read_text())
+    d = mad.load(imported[0])
+    d.scaling.N_scaling = d.scaling.K_scaling = scaling
+    neurons = d.scaled_num_neurons()
+    assert neurons == {a: {"L" + p: n for p, n in pops.items()}
+                       for a, pops in theirs["neurons"].items()}
+    counts = d.scaled_synapse_counts()
+    for ta, tp, sa, sp, n, w, w_sd in theirs["synapses"]:
+        key = (ta, "L" + tp, sa, "L" + sp)
+        assert counts.get(key, 0) == n, key
+        full = d.weight_pA(*key)
+        assert w == pytest.approx(full / np.sqrt(scaling), rel=1e-9), key
+        assert w_sd == pytest.approx(d.weights.rel_sd * abs(full), rel=1e-9), key  # not rescaled
+    for area, pops in theirs["external"].items():
+        for p, k in pops.items():
+            assert k == pytest.approx(d.areas[area].populations["L" + p].external_indegree
+                                      * scaling, rel=1e-12)
+    # the lost mean, (1 - sqrt(k)) tau_s (sum K w r + K_ext w_ext r_ext), full-scale numbers
+    mean_input = {}
+    for ta, tp, sa, sp, k in d.connections():
+        mean_input[ta, tp] = mean_input.get((ta, tp), 0.0) + (
+            k * d.weight_pA(ta, tp, sa, sp) * d.areas[sa].populations[sp].full_mean_rate_hz)
+    for key, dc in theirs["dc_pA"].items():
+        area, p = key.split("-")
+        pop = d.areas[area].populations["L" + p]
+        total = mean_input.get((area, "L" + p), 0.0) + (
+            pop.external_indegree * d.external_input.weight_pA * pop.external_rate_hz)
+        assert dc == pytest.approx((1 - np.sqrt(scaling)) * d.neuron.tau_syn_ms * 1e-3 * total,
+                                   rel=1e-9), key

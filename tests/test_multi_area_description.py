@@ -237,10 +237,6 @@ def test_each_error_is_one_line_naming_the_entry(raw, case):
     assert expected in message
 
 
-def test_the_unedited_file_is_valid(raw):
-    mad.validate(raw)   # the edits above are what make the errors
-
-
 # --- PD14 as a one-area description ---------------------------------------
 
 SCALINGS = [(1.0, 1.0), (0.1, 0.1), (0.05, 0.2), (0.3, 1.0)]
