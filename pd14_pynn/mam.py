@@ -159,7 +159,7 @@ def _weights(export, areas):
 
 
 def _check_weights(export, description):
-    """Every weight of MAM (mean and sd, each pair of populations) follows the description's rule."""
+    """Every weight of MAM (mean and sd, each pair of populations) follows the description."""
     w, w_sd = export["synapse_weights_mean"], export["synapse_weights_sd"]
     rel_sd = description.weights.rel_sd
     for ta, target_area in description.areas.items():

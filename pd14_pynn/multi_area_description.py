@@ -277,7 +277,7 @@ def load(path):
 
 
 def save(description, path):
-    """Validate ``description`` (a :class:`MultiAreaDescription` or its dict) and write it as JSON."""
+    """Validate ``description`` (a :class:`MultiAreaDescription` or its dict); write it as JSON."""
     data = to_dict(description) if isinstance(description, MultiAreaDescription) else description
     validate(data)
     with open(path, "w") as f:
@@ -503,7 +503,8 @@ def _check_inter_area(inter, areas):
                                    "{target area: {target population: {source area: "
                                    "{source population: in-degree}}}}").items():
         _known_area(path, target_area, areas)
-        for target, sources in _dict(f"{path}.{target_area}", rows, "of target populations").items():
+        for target, sources in _dict(f"{path}.{target_area}", rows,
+                                     "of target populations").items():
             _population_of(f"{path}.{target_area}", target_area, target, areas)
             for source_area, row in _dict(f"{path}.{target_area}.{target}", sources,
                                           "of source areas").items():
