@@ -34,14 +34,15 @@ CONFIG = {"bg_rate_hz": 10.0}
 
 def synthetic_network(folder):
     rng = np.random.default_rng(0)
-    nodes = [sonata.Nodes("A", 5, "point_neuron", "pyNN:IF_curr_exp", {"tau_m": 10.0},
+    nodes = [sonata.Nodes("A", 5, "point_neuron", "nest:iaf_psc_exp", {"tau_m": 10.0},
                           population="A", v_init=np.linspace(-70, -60, 5)),
              sonata.Nodes("B", 3, "virtual", "pyNN:SpikeSourcePoisson", {"rate": 5.0})]
     edges = [sonata.Edges("B", "A", rng.integers(0, 3, 7), rng.integers(0, 5, 7),
                           rng.normal(87.8, 8.8, 7), np.full(7, 1.5), "excitatory"),
              sonata.Edges("A", "A", rng.integers(0, 5, 4), rng.integers(0, 5, 4),
                            -rng.random(4), np.full(4, 0.8), "inhibitory")]
-    size = sonata.write_network(folder, nodes, iter(edges), {"seed": 1})
+    size = sonata.write_network(folder, nodes, iter(edges), {"seed": 1},
+                                {"dt": 0.1, "tstop": 150.0})
     return nodes, edges, size
 
 
@@ -57,7 +58,7 @@ def test_files_have_the_sonata_layout(tmp_path):
         np.testing.assert_array_equal(a["node_type_id"][()], 0)
         np.testing.assert_array_equal(handle["nodes/B/node_type_id"][()], 1)
         np.testing.assert_array_equal(a["node_group_index"][()], np.arange(5))
-        np.testing.assert_allclose(a["0/v_init"][()], nodes[0].v_init)
+        np.testing.assert_allclose(a["0/dynamics_params/V_m"][()], nodes[0].v_init)
     with h5py.File(folder / "edges.h5", "r") as handle:
         assert handle.attrs["magic"] == 0x0A7A
         assert set(handle["edges"]) == {"B_to_A", "A_to_A"}
@@ -74,6 +75,18 @@ def test_files_have_the_sonata_layout(tmp_path):
         assert group["0/syn_weight"].attrs["units"] == "pA"
         np.testing.assert_array_equal(handle["edges/A_to_A/0/delay"][()], edges[1].delays_ms)
         np.testing.assert_array_equal(handle["edges/A_to_A/edge_type_id"][()], 1)
+        for edge in edges:  # the indices find every edge of every node, and only those
+            group = handle["edges"][edge.name]
+            for index, ends, size in (("source_to_target", edge.sources, 3 if edge.source == "B"
+                                       else 5), ("target_to_source", edge.targets, 5)):
+                ranges = group[f"indices/{index}/node_id_to_ranges"][()]
+                edge_ranges = group[f"indices/{index}/range_to_edge_id"][()]
+                assert ranges.shape == (size, 2) and ranges.dtype == np.uint64
+                np.testing.assert_array_equal(group[f"indices/{index}/node_id_to_range"][()],
+                                              ranges)  # BMTK's name for it
+                for node in range(size):
+                    found = [k for a, b in edge_ranges[slice(*ranges[node])] for k in range(a, b)]
+                    assert sorted(found) == np.flatnonzero(ends == node).tolist()
     with open(folder / "node_types.csv") as handle:
         rows = list(csv.DictReader(handle, delimiter=" "))
     assert [(r["node_type_id"], r["pop_name"], r["model_type"]) for r in rows] == \
@@ -82,17 +95,40 @@ def test_files_have_the_sonata_layout(tmp_path):
         {"tau_m": 10.0}
     with open(folder / "edge_types.csv") as handle:
         rows = list(csv.DictReader(handle, delimiter=" "))
-    assert [(r["edge_type_id"], r["pop_name"], r["receptor_type"]) for r in rows] == \
-        [("0", "B_to_A", "excitatory"), ("1", "A_to_A", "inhibitory")]
+    assert [(r["edge_type_id"], r["pop_name"], r["receptor"], r["model_template"],
+             r["dynamics_params"]) for r in rows] == \
+        [("0", "B_to_A", "excitatory", "static_synapse", "static_synapse.json"),
+         ("1", "A_to_A", "inhibitory", "static_synapse", "static_synapse.json")]
+    assert json.loads((folder / "components" / "static_synapse.json").read_text()) == {}
     config = json.loads((folder / "circuit_config.json").read_text())
     assert config["pd14"] == {"seed": 1}
     assert config["networks"]["edges"][0]["edges_file"] == "$NETWORK_DIR/edges.h5"
+    assert config["networks"]["nodes"][0]["populations"] == \
+        {"A": {"type": "point_neuron"}, "B": {"type": "virtual"}}
+    assert config["networks"]["edges"][0]["populations"] == \
+        {"B_to_A": {"type": "chemical"}, "A_to_A": {"type": "chemical"}}
+    simulation = json.loads((folder / "simulation_config.json").read_text())
+    assert simulation["run"] == {"dt": 0.1, "tstop": 150.0}
+    assert simulation["target_simulator"] == "NEST"
+    assert simulation["manifest"]["$BASE_DIR"] == "${configdir}"
+    assert simulation["networks"]["nodes"][0]["populations"] == \
+        config["networks"]["nodes"][0]["populations"]
+
+
+def test_edge_index_by_hand():
+    # node 0: edges 0-1 and 4; node 2: edge 3; node 1: edge 2; node 3: none
+    node_ranges, edge_ranges = sonata.edge_index(np.array([0, 0, 1, 2, 0]), 4)
+    np.testing.assert_array_equal(edge_ranges, [[0, 2], [4, 5], [2, 3], [3, 4]])
+    np.testing.assert_array_equal(node_ranges, [[0, 2], [2, 3], [3, 4], [4, 4]])
+    node_ranges, edge_ranges = sonata.edge_index(np.zeros(0, np.uint64), 2)
+    assert edge_ranges.shape == (0, 2) and node_ranges.tolist() == [[0, 0], [0, 0]]
 
 
 def test_network_file_reads_back_exactly(tmp_path):
     nodes, edges, _ = synthetic_network(tmp_path / "run" / "network")
     for path in (tmp_path / "run", tmp_path / "run" / "network",
-                 tmp_path / "run" / "network" / "circuit_config.json"):
+                 tmp_path / "run" / "network" / "circuit_config.json",
+                 tmp_path / "run" / "network" / "simulation_config.json"):
         network = sonata.NetworkFile(str(path))
         assert network.sizes == {"A": 5, "B": 3}
         for edge in edges:
