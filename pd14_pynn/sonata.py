@@ -335,10 +335,11 @@ class NetworkFile:
     holding it, or a run folder with a ``network/`` subfolder. Reads lazily:
     opening reads the config, the type tables and the populations' sizes;
     :meth:`edges` reads one edge population. What pd14-pynn reads of another
-    tool's files: node populations by name, their size and node types (``model_type``, ``model_template``), and per
-    edge ``syn_weight`` (pA) and ``delay`` (ms) from the edge group's datasets
-    or else the edge type's columns, times ``nsyns`` where given (BMTK's rule);
-    several edge groups per population are read too.
+    tool's files: node populations by name, their size and node types
+    (``model_type``, ``model_template``), and per edge ``syn_weight`` (pA) and
+    ``delay`` (ms) from the edge group's datasets or else the edge type's
+    columns, times ``nsyns`` where given (BMTK's rule); several edge groups per
+    population are read too.
     """
 
     def __init__(self, path):

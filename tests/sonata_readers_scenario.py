@@ -9,7 +9,7 @@ tstop); then this script sets each neuron's initial membrane potential from
 ``nodes.h5`` (``0/dynamics_params/V_m``: neither tool applies per-node dynamics
 parameters), records every node population with one ``spike_recorder`` and
 simulates ``tstop``. OUT holds per population ``<pop>_index`` (0-based node
-ID) and ``<pop>_times`` (ms), and ``n_connections``. One thread, as the
+ID) and ``<pop>_times`` (ms), and ``n_connections`` (between the populations). One thread, as the
 pd14-pynn run it is compared with (tests/test_sonata_readers.py).
 """
 
@@ -47,8 +47,7 @@ def with_nest(folder):
         collections[name].set(V_m=v_init)
     recorders = record(nest, collections)
     network.Simulate()
-    first = {name: nodes[0].global_id for name, nodes in collections.items()}
-    return nest, recorders, first
+    return nest, collections, recorders
 
 
 def with_bmtk(folder):
@@ -67,16 +66,16 @@ def with_bmtk(folder):
         collections[name].set(V_m=v_init)
     recorders = record(nest, collections)
     simulator.run()
-    first = {name: nodes[0].global_id for name, nodes in collections.items()}
-    return nest, recorders, first
+    return nest, collections, recorders
 
 
 def main(tool, folder, out):
-    nest, recorders, first = {"nest": with_nest, "bmtk": with_bmtk}[tool](folder)
-    result = {"n_connections": nest.num_connections}
+    nest, collections, recorders = {"nest": with_nest, "bmtk": with_bmtk}[tool](folder)
+    neurons = sum(collections.values(), start=nest.NodeCollection())
+    result = {"n_connections": len(nest.GetConnections(source=neurons, target=neurons))}
     for name, recorder in recorders.items():
         events = recorder.get("events")
-        result[f"{name}_index"] = np.asarray(events["senders"]) - first[name]
+        result[f"{name}_index"] = np.asarray(events["senders"]) - collections[name][0].global_id
         result[f"{name}_times"] = np.asarray(events["times"], float)
     np.savez(out, **result)
     print(json.dumps({"spikes": int(sum(len(v) for k, v in result.items()

@@ -22,7 +22,8 @@ from pd14_pynn.network import Microcircuit
 from pd14_pynn.parameters import POPULATIONS
 from scenario import DUMPED
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
 MAIN = os.path.join(ROOT, "run", "main.py")
 SEED = 11
 # N = K = 0.05 as tests/scenario.py; with DC background the network needs more
@@ -142,6 +143,24 @@ def test_network_file_reads_back_exactly(tmp_path):
         network.edges("B", "B")
     with pytest.raises(sonata.NetworkFileError, match="no SONATA network"):
         sonata.NetworkFile(str(tmp_path / "nowhere"))
+
+
+def test_files_written_before_issue_26_are_read(tmp_path):
+    """tests/data/sonata_before_issue26: synthetic_network as the writer of commit 8973202
+    wrote it (PyNN's model names and units, 0/v_init, gzip-compressed edges, no indices,
+    no simulation config); users' run folders hold such files."""
+    old = sonata.NetworkFile(os.path.join(HERE, "data", "sonata_before_issue26"))
+    nodes, edges, _ = synthetic_network(tmp_path / "network")
+    assert old.sizes == {"A": 5, "B": 3}
+    for edge in edges:
+        for got, want in zip(old.edges(edge.source, edge.target),
+                             (edge.sources, edge.targets, edge.weights_pA, edge.delays_ms)):
+            np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(old.v_init("A"), nodes[0].v_init)
+    assert old.population_types("A")[0]["model_template"] == "pyNN:IF_curr_exp"
+    old.check_models(cells=["A"], sources=["B"])  # PyNN's IF_curr_exp is still built
+    with pytest.raises(sonata.NetworkFileError, match="B of .* is virtual 'pyNN:SpikeSource"):
+        old.check_models(cells=["B"])
 
 
 def save_tiny_circuit(folder, params):
