@@ -428,7 +428,7 @@ class NetworkFile:
         if groups and all(column in group[key] for key in groups):
             return
         types = self.edge_types[path]
-        if types and all(column in row and row[column] not in ("", "NULL", "None")
+        if types and all(column in row and row[column] not in _EdgeColumns.MISSING
                          for row in types.values()):
             return
         raise ValueError(f"edge population {name} has no {column!r}, neither per edge "
@@ -477,12 +477,10 @@ class NetworkFile:
                 else np.int64
             sources = group["source_node_id"][()].astype(index_type)
             targets = group["target_node_id"][()].astype(index_type)
-            columns = {column: self._edge_column(path, group, column, default)
-                       for column, default in (("syn_weight", None), ("delay", None),
-                                               ("nsyns", 1))}
-        weights, delays, nsyns = (np.asarray(columns[c], float) for c in
-                                  ("syn_weight", "delay", "nsyns"))
-        if (nsyns != 1).any():
+            columns = _EdgeColumns(group, self.edge_types[path])
+            weights, delays = columns.get("syn_weight"), columns.get("delay")
+            nsyns = columns.get("nsyns", required=False)
+        if nsyns is not None and (nsyns != 1).any():
             if (nsyns < 0).any() or (nsyns != np.round(nsyns)).any():
                 raise NetworkFileError(f"edges {source} -> {target} of {self.config_path!r}: "
                                        f"nsyns must be whole numbers >= 0")
@@ -490,40 +488,6 @@ class NetworkFile:
             sources, targets, weights, delays = (np.repeat(a, repeats) for a in
                                                  (sources, targets, weights, delays))
         return sources, targets, weights, delays
-
-    def _edge_column(self, path, group, column, default):
-        """One column per edge: from the edge groups where they hold it, else from
-        the edge type's row, else ``default``."""
-        n = group["edge_type_id"].shape[0]
-        groups = sorted(key for key in group if key.isdigit())
-        if len(groups) == 1 and column in group[groups[0]] \
-                and _is_identity(group, group[groups[0]][column], n):
-            return group[groups[0]][column][()]
-        values = np.full(n, np.nan)
-        missing = np.ones(n, bool)
-        if groups:
-            group_id = group["edge_group_id"][()] if len(groups) > 1 \
-                else np.full(n, int(groups[0]))
-            group_index = group["edge_group_index"][()]
-            for key in groups:
-                if column in group[key]:
-                    where = group_id == int(key)
-                    values[where] = group[key][column][()][group_index[where]]
-                    missing[where] = False
-        if missing.any():
-            types = self.edge_types[path]
-            type_ids = group["edge_type_id"][()][missing]
-            per_type = {}
-            for type_id in np.unique(type_ids).tolist():
-                value = types.get(type_id, {}).get(column)
-                if value in (None, "", "NULL", "None"):
-                    if default is None:
-                        raise NetworkFileError(f"{self.config_path!r}: edge type {type_id} has "
-                                               f"no {column!r}")
-                    value = default
-                per_type[type_id] = float(value)
-            values[missing] = [per_type[t] for t in type_ids.tolist()]
-        return values
 
     def check_sizes(self, expected):
         """Raise :class:`NetworkFileError` unless every population in ``expected`` has its size.
@@ -564,11 +528,65 @@ class NetworkFile:
                         f"{row.get('model_type')}; the thalamus must be virtual (spike sources)")
 
 
-def _is_identity(group, dataset, n):
-    """True when ``dataset`` of an edge group holds every edge, in file order (no
-    gather needed)."""
-    return dataset.shape[0] == n and \
-        bool((group["edge_group_index"][()] == np.arange(n)).all())
+class _EdgeColumns:
+    """Per-edge values of one edge population (an open h5py group) and its edge-type
+    table: from the edge groups where they hold the column, else from the edge
+    type's row. Our files (one group, every edge in order) are read directly."""
+
+    MISSING = (None, "", "NULL", "None")
+
+    def __init__(self, group, types):
+        self.group, self.types = group, types
+        self.n = group["edge_type_id"].shape[0]
+        self.groups = sorted(key for key in group if key.isdigit())
+        self._direct = None
+        self._group_rows = None
+
+    def direct(self):
+        """True when the one edge group holds every edge in file order."""
+        if self._direct is None:
+            self._direct = len(self.groups) == 1 and "edge_group_index" in self.group and \
+                bool((self.group["edge_group_index"][()] == np.arange(self.n)).all())
+        return self._direct
+
+    def get(self, column, required=True):
+        """The column as floats, one per edge; None when nothing holds it and it is
+        not ``required`` (then every edge has the default: nsyns 1)."""
+        in_groups = [key for key in self.groups if column in self.group[key]]
+        if in_groups and in_groups == self.groups and self.direct() and \
+                self.group[in_groups[0]][column].shape == (self.n,):
+            return np.asarray(self.group[in_groups[0]][column][()], float)
+        in_types = any(row.get(column) not in self.MISSING for row in self.types.values())
+        if not in_groups and not in_types:
+            if required:
+                raise NetworkFileError(f"edge population {self.group.name} has no {column!r}")
+            return None
+        values = np.full(self.n, np.nan)
+        missing = np.ones(self.n, bool)
+        if in_groups:
+            if self._group_rows is None:
+                group_id = self.group["edge_group_id"][()] if len(self.groups) > 1 \
+                    else np.full(self.n, int(self.groups[0]))
+                self._group_rows = group_id, self.group["edge_group_index"][()]
+            group_id, group_index = self._group_rows
+            for key in in_groups:
+                where = group_id == int(key)
+                values[where] = self.group[key][column][()][group_index[where]]
+                missing[where] = False
+        if missing.any():
+            type_ids, inverse = np.unique(self.group["edge_type_id"][()][missing],
+                                          return_inverse=True)
+            per_type = []
+            for type_id in type_ids.tolist():
+                value = self.types.get(type_id, {}).get(column)
+                if value in self.MISSING:
+                    if required:
+                        raise NetworkFileError(f"edge population {self.group.name}: edge type "
+                                               f"{type_id} has no {column!r}")
+                    value = 1.0  # nsyns
+                per_type.append(float(value))
+            values[missing] = np.asarray(per_type)[inverse]
+        return values
 
 
 def _type_table(path, id_column):

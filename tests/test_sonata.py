@@ -163,6 +163,37 @@ def test_files_written_before_issue_26_are_read(tmp_path):
         old.check_models(cells=["B"])
 
 
+def test_edge_groups_and_edge_type_columns(tmp_path):
+    """SONATA lets edges of one population sit in several groups (edge_group_id,
+    edge_group_index) and take a column from their edge type instead."""
+    nodes, edges, _ = synthetic_network(tmp_path)
+    with h5py.File(tmp_path / "edges.h5", "r+") as handle:
+        group = handle["edges/B_to_A"]  # 7 edges: 0, 2, 4, 6 in group 0; 1, 3, 5 in group 5
+        for name in ("edge_group_id", "edge_group_index", "0"):
+            del group[name]
+        group_id = np.where(np.arange(7) % 2 == 1, 5, 0)
+        group_index = np.array([1, 2, 0, 1, 3, 0, 2])
+        group["edge_group_id"] = group_id.astype(np.uint32)
+        group["edge_group_index"] = group_index.astype(np.uint64)
+        for key, columns in ((0, ("syn_weight", "delay")), (5, ("syn_weight",))):
+            rows = group_id == key  # no delay in group 5: the edge type's
+            for column, values in zip(columns, (edges[0].weights_pA, edges[0].delays_ms)):
+                stored = np.zeros(rows.sum())
+                stored[group_index[rows]] = values[rows]
+                group[f"{key}/{column}"] = stored
+    types = (tmp_path / "edge_types.csv").read_text().splitlines()
+    types = [types[0] + " delay"] + [row + " 2.5" for row in types[1:]]
+    (tmp_path / "edge_types.csv").write_text("\n".join(types) + "\n")
+    sources, targets, weights, delays = sonata.NetworkFile(str(tmp_path)).edges("B", "A")
+    np.testing.assert_array_equal(sources, edges[0].sources)
+    np.testing.assert_array_equal(weights, edges[0].weights_pA)
+    np.testing.assert_array_equal(delays, np.where(group_id == 5, 2.5, edges[0].delays_ms))
+    with h5py.File(tmp_path / "edges.h5", "r+") as handle:
+        del handle["edges/B_to_A/5/syn_weight"]
+    with pytest.raises(sonata.NetworkFileError, match="B_to_A has no 'syn_weight'"):
+        sonata.NetworkFile(str(tmp_path))
+
+
 def save_tiny_circuit(folder, params):
     """A microcircuit on PyNN's mock backend (generic path), saved as SONATA."""
     import pyNN.mock as sim
