@@ -34,6 +34,8 @@ RUN = ["--n-scaling", "0.05", "--k-scaling", "0.05", "--bg", "dc", "--t-presim",
        "--t-sim", "200", "--threads", "1", "--seed", str(SEED)]
 CONFIG = {"bg_rate_hz": 10.0}
 T_STOP_MS = 250.0
+# a NEST built with MPI (the HDF5 build is) starts MPI on import; CI runs as root
+MPI_AS_ROOT = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
 NEST_HDF5_HINT = ("NEST's SonataNetwork needs NEST built with HDF5: build it with "
                   "`.ci/install-nest-mpi VENV` (then `VENV/bin/pip install -e \".[test]\"`) and "
                   "set PD14_NEST_MPI_VENV=VENV")
@@ -116,7 +118,7 @@ def simulate_with(tool, python, run, tmp_path):
     out = tmp_path / f"{tool}.npz"
     proc = subprocess.run([python, READERS, tool, str(folder), str(out)], capture_output=True,
                           text=True, cwd=str(tmp_path),
-                          env={**os.environ, "PYTHONPATH": ROOT,
+                          env={**os.environ, **MPI_AS_ROOT, "PYTHONPATH": ROOT,
                                "PATH": os.path.dirname(python) + os.pathsep + os.environ["PATH"]})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     result = np.load(out)
@@ -152,8 +154,7 @@ def nest_with_hdf5():
         pytest.fail(f"PD14_NEST_MPI_VENV={venv}: {python} does not exist; {NEST_HDF5_HINT}")
     proc = subprocess.run([python, "-c", "import nest; print(nest.build_info['have_hdf5'])"],
                           capture_output=True, text=True,
-                          env={**os.environ, "OMPI_ALLOW_RUN_AS_ROOT": "1",
-                               "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"})
+                          env={**os.environ, **MPI_AS_ROOT})
     answer = proc.stdout.strip().splitlines()[-1:] or [proc.stderr[-300:]]
     if answer != ["True"]:
         message = f"the NEST of {python} has no HDF5 ({answer[0]}); {NEST_HDF5_HINT}"
@@ -232,18 +233,18 @@ def build_with_bmtk(folder, scale=BMTK_SCALE):
         (components / f"{name}.json").write_text(json.dumps({"C_m": 250.0, "tau_m": 10.0}))
     (components / "static.json").write_text("{}")
     files = sorted(os.listdir(network_dir))
+
+    def entries(kind):  # BMTK's names: <name>_nodes.h5 + <name>_node_types.csv, same for edges
+        table = f"_{kind[:-1]}_types.csv"
+        return [{f"{kind}_file": f"$NETWORK_DIR/{f}",
+                 f"{kind[:-1]}_types_file": f"$NETWORK_DIR/{f.replace(f'_{kind}.h5', table)}"}
+                for f in files if f.endswith(f"_{kind}.h5")]
     config = {
         "manifest": {"$BASE_DIR": "${configdir}", "$NETWORK_DIR": "$BASE_DIR/network",
                      "$COMPONENTS_DIR": "$BASE_DIR/components"},
         "components": {"point_neuron_models_dir": "$COMPONENTS_DIR",
                        "synaptic_models_dir": "$COMPONENTS_DIR"},
-        "networks": {
-            "nodes": [{"nodes_file": f"$NETWORK_DIR/{f}",
-                       "node_types_file": f"$NETWORK_DIR/{f.replace('_nodes.h5', '_node_types.csv')}"}
-                      for f in files if f.endswith("_nodes.h5")],
-            "edges": [{"edges_file": f"$NETWORK_DIR/{f}",
-                       "edge_types_file": f"$NETWORK_DIR/{f.replace('_edges.h5', '_edge_types.csv')}"}
-                      for f in files if f.endswith("_edges.h5")]},
+        "networks": {"nodes": entries("nodes"), "edges": entries("edges")},
     }
     (folder / "circuit_config.json").write_text(json.dumps(config, indent=1))
     return counts
@@ -319,7 +320,8 @@ def test_edge_type_values_and_nsyns(tmp_path):
 
 def test_bmtk_built_network_builds_on_nest(bmtk_network, scenario):
     folder, counts = bmtk_network
-    result = scenario("nest", SEED, scale=BMTK_SCALE, connectivity=str(folder / "circuit_config.json"))
+    result = scenario("nest", SEED, scale=BMTK_SCALE,
+                      connectivity=str(folder / "circuit_config.json"))
     want = np.array([[counts[(s, t)].sum() if (s, t) in counts else 0 for s in POPULATIONS]
                      for t in POPULATIONS])
     np.testing.assert_array_equal(result["counts"], want)
