@@ -215,6 +215,26 @@ def test_check_refuses_a_file_that_does_not_fit(tmp_path):
         network_io.check(network, parameters.resolve({"thalamic_input": False}, base=params))
 
 
+def test_cells_are_saved_in_nests_names_and_units(tmp_path):
+    params = parameters.resolve({"N_scaling": 0.01, "K_scaling": 0.01, "background": "dc"})
+    save_tiny_circuit(tmp_path / "network", params)
+    network = sonata.NetworkFile(str(tmp_path))
+    dc_pA = derive.derive(params)["dc_pA"]
+    for i, name in enumerate(POPULATIONS):
+        cell = network.node_parameters(name)
+        assert network.population_types(name)[0]["model_template"] == "nest:iaf_psc_exp"
+        assert cell["C_m"] == 250.0 and cell["tau_syn_ex"] == cell["tau_syn_in"] == 0.5
+        assert (cell["E_L"], cell["V_reset"], cell["V_th"], cell["t_ref"]) == (-65, -65, -50, 2)
+        # the DC background is NEST's I_e, as PyNN computes it: 1000 x i_offset (nA)
+        assert cell["I_e"] == dc_pA[i] * 1e-3 * 1000.0 and cell["I_e"] > 0
+    template, cell = network_io.nest_cell("IF_curr_exp", {
+        "cm": 0.2, "tau_m": 20.0, "tau_syn_E": 1.0, "tau_syn_I": 2.0, "tau_refrac": 3.0,
+        "v_rest": -70.0, "v_reset": -60.0, "v_thresh": -55.0, "i_offset": 0.1})
+    assert template == "nest:iaf_psc_exp"
+    assert cell == {"C_m": 200.0, "tau_m": 20.0, "tau_syn_ex": 1.0, "tau_syn_in": 2.0,
+                    "t_ref": 3.0, "E_L": -70.0, "V_reset": -60.0, "V_th": -55.0, "I_e": 100.0}
+
+
 def test_saved_numpy_network_is_the_drawn_one(tmp_path):
     params = parameters.resolve({"N_scaling": 0.01, "K_scaling": 0.01, "seed": 3})
     circuit = save_tiny_circuit(tmp_path / "network", params)
