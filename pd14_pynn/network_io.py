@@ -48,11 +48,15 @@ def check(network, params, label=""):
     """Raise ``sonata.NetworkFileError`` unless ``network`` fits the microcircuit ``params``.
 
     ``network``: a :class:`~pd14_pynn.sonata.NetworkFile`. The populations must
-    have the model's sizes and the file must hold exactly the model's projections
-    (a file saved with ``--thalamic`` needs ``--thalamic``, and the reverse).
+    have the model's sizes and cell models the model builds (IF_curr_exp as NEST's
+    or PyNN's template; the thalamus virtual), and the file must hold exactly the
+    model's projections (a file saved with ``--thalamic`` needs ``--thalamic``, and the reverse).
     """
     sizes = population_sizes(params, label)
     network.check_sizes(sizes)
+    thalamus = f"{label}{'_' if label else ''}TC"
+    network.check_models(cells=[name for name in sizes if name != thalamus],
+                         sources=[name for name in sizes if name == thalamus])
     expected = set(expected_edges(params, label))
     # this circuit's edges: between its populations, or from its thalamus (on or off)
     own = set(sizes) | {f"{label}{'_' if label else ''}TC"}
@@ -107,6 +111,15 @@ def projections(model):
     return found
 
 
+# PyNN's IF_curr_exp in NEST's iaf_psc_exp: (PyNN name, NEST name, factor), the
+# translation pyNN.nest applies (0.13), so that a file's parameters are the numbers
+# NEST got in a pd14-pynn run: capacitance nF -> pF, current nA -> pA
+NEST_NAMES = {"IF_curr_exp": ("nest:iaf_psc_exp", (
+    ("v_rest", "E_L", 1.0), ("v_reset", "V_reset", 1.0), ("cm", "C_m", 1000.0),
+    ("tau_m", "tau_m", 1.0), ("tau_refrac", "t_ref", 1.0), ("tau_syn_E", "tau_syn_ex", 1.0),
+    ("tau_syn_I", "tau_syn_in", 1.0), ("v_thresh", "V_th", 1.0), ("i_offset", "I_e", 1000.0)))}
+
+
 def _parameters(population):
     space = population.celltype.parameter_space
     values = {}
@@ -116,16 +129,27 @@ def _parameters(population):
     return values
 
 
+def nest_cell(celltype_name, parameters):
+    """``(model_template, dynamics_params)`` of a PyNN cell type in NEST's names and
+    units (e.g. ``"nest:iaf_psc_exp"``, ``{"C_m": 250.0, ...}``)."""
+    template, names = NEST_NAMES[celltype_name]
+    return template, {nest: parameters[pynn] * factor for pynn, nest, factor in names}
+
+
 def nodes(model):
-    """:class:`~pd14_pynn.sonata.Nodes` of every population (cortical, then thalamic)."""
+    """:class:`~pd14_pynn.sonata.Nodes` of every population (cortical, then thalamic).
+
+    Cells as NEST models (``nest:iaf_psc_exp``, NEST's names and units, the DC
+    background in ``I_e``); the thalamus as virtual nodes with PyNN's
+    ``SpikeSourcePoisson`` parameters, for the record."""
     found = []
     for circuit in _circuits(model):
         for name, pop in circuit.populations.items():
             v_init = pop.initial_values["v"]
             v_init = np.asarray(v_init.evaluate(simplify=False) if hasattr(v_init, "evaluate")
                                 else v_init, dtype=float)
-            found.append(sonata.Nodes(pop.label, pop.size, "point_neuron",
-                                      f"pyNN:{type(pop.celltype).__name__}", _parameters(pop),
+            template, params = nest_cell(type(pop.celltype).__name__, _parameters(pop))
+            found.append(sonata.Nodes(pop.label, pop.size, "point_neuron", template, params,
                                       population=name, area=circuit.label, v_init=v_init))
         if circuit.thalamus is not None:
             pop = circuit.thalamus
@@ -153,8 +177,12 @@ def save(folder, model, backend=None, metadata=None):
     """Write a built model as a SONATA network into ``folder``; returns the bytes written.
 
     Connections are read by ``backend.read_connections`` where it reads them
-    (NEST's own draws), otherwise from the connectors."""
+    (NEST's own draws), otherwise from the connectors. The config's ``run``
+    section is the model's resolution and its whole simulated time
+    (presimulation included)."""
     def read(projection):
         found = None if backend is None else backend.read_connections(projection)
         return read_connections_generic(projection) if found is None else found
-    return sonata.write_network(folder, nodes(model), edges(model, read), metadata)
+    params = model.params
+    run = {"dt": params["resolution_ms"], "tstop": params["t_presim_ms"] + params["t_sim_ms"]}
+    return sonata.write_network(folder, nodes(model), edges(model, read), metadata, run)

@@ -22,7 +22,8 @@ from pd14_pynn.network import Microcircuit
 from pd14_pynn.parameters import POPULATIONS
 from scenario import DUMPED
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
 MAIN = os.path.join(ROOT, "run", "main.py")
 SEED = 11
 # N = K = 0.05 as tests/scenario.py; with DC background the network needs more
@@ -34,14 +35,15 @@ CONFIG = {"bg_rate_hz": 10.0}
 
 def synthetic_network(folder):
     rng = np.random.default_rng(0)
-    nodes = [sonata.Nodes("A", 5, "point_neuron", "pyNN:IF_curr_exp", {"tau_m": 10.0},
+    nodes = [sonata.Nodes("A", 5, "point_neuron", "nest:iaf_psc_exp", {"tau_m": 10.0},
                           population="A", v_init=np.linspace(-70, -60, 5)),
              sonata.Nodes("B", 3, "virtual", "pyNN:SpikeSourcePoisson", {"rate": 5.0})]
     edges = [sonata.Edges("B", "A", rng.integers(0, 3, 7), rng.integers(0, 5, 7),
                           rng.normal(87.8, 8.8, 7), np.full(7, 1.5), "excitatory"),
              sonata.Edges("A", "A", rng.integers(0, 5, 4), rng.integers(0, 5, 4),
                            -rng.random(4), np.full(4, 0.8), "inhibitory")]
-    size = sonata.write_network(folder, nodes, iter(edges), {"seed": 1})
+    size = sonata.write_network(folder, nodes, iter(edges), {"seed": 1},
+                                {"dt": 0.1, "tstop": 150.0})
     return nodes, edges, size
 
 
@@ -57,7 +59,7 @@ def test_files_have_the_sonata_layout(tmp_path):
         np.testing.assert_array_equal(a["node_type_id"][()], 0)
         np.testing.assert_array_equal(handle["nodes/B/node_type_id"][()], 1)
         np.testing.assert_array_equal(a["node_group_index"][()], np.arange(5))
-        np.testing.assert_allclose(a["0/v_init"][()], nodes[0].v_init)
+        np.testing.assert_allclose(a["0/dynamics_params/V_m"][()], nodes[0].v_init)
     with h5py.File(folder / "edges.h5", "r") as handle:
         assert handle.attrs["magic"] == 0x0A7A
         assert set(handle["edges"]) == {"B_to_A", "A_to_A"}
@@ -74,6 +76,18 @@ def test_files_have_the_sonata_layout(tmp_path):
         assert group["0/syn_weight"].attrs["units"] == "pA"
         np.testing.assert_array_equal(handle["edges/A_to_A/0/delay"][()], edges[1].delays_ms)
         np.testing.assert_array_equal(handle["edges/A_to_A/edge_type_id"][()], 1)
+        for edge in edges:  # the indices find every edge of every node, and only those
+            group = handle["edges"][edge.name]
+            for index, ends, size in (("source_to_target", edge.sources, 3 if edge.source == "B"
+                                       else 5), ("target_to_source", edge.targets, 5)):
+                ranges = group[f"indices/{index}/node_id_to_ranges"][()]
+                edge_ranges = group[f"indices/{index}/range_to_edge_id"][()]
+                assert ranges.shape == (size, 2) and ranges.dtype == np.uint64
+                np.testing.assert_array_equal(group[f"indices/{index}/node_id_to_range"][()],
+                                              ranges)  # BMTK's name for it
+                for node in range(size):
+                    found = [k for a, b in edge_ranges[slice(*ranges[node])] for k in range(a, b)]
+                    assert sorted(found) == np.flatnonzero(ends == node).tolist()
     with open(folder / "node_types.csv") as handle:
         rows = list(csv.DictReader(handle, delimiter=" "))
     assert [(r["node_type_id"], r["pop_name"], r["model_type"]) for r in rows] == \
@@ -82,17 +96,40 @@ def test_files_have_the_sonata_layout(tmp_path):
         {"tau_m": 10.0}
     with open(folder / "edge_types.csv") as handle:
         rows = list(csv.DictReader(handle, delimiter=" "))
-    assert [(r["edge_type_id"], r["pop_name"], r["receptor_type"]) for r in rows] == \
-        [("0", "B_to_A", "excitatory"), ("1", "A_to_A", "inhibitory")]
+    assert [(r["edge_type_id"], r["pop_name"], r["receptor"], r["model_template"],
+             r["dynamics_params"]) for r in rows] == \
+        [("0", "B_to_A", "excitatory", "static_synapse", "static_synapse.json"),
+         ("1", "A_to_A", "inhibitory", "static_synapse", "static_synapse.json")]
+    assert json.loads((folder / "components" / "static_synapse.json").read_text()) == {}
     config = json.loads((folder / "circuit_config.json").read_text())
     assert config["pd14"] == {"seed": 1}
     assert config["networks"]["edges"][0]["edges_file"] == "$NETWORK_DIR/edges.h5"
+    assert config["networks"]["nodes"][0]["populations"] == \
+        {"A": {"type": "point_neuron"}, "B": {"type": "virtual"}}
+    assert config["networks"]["edges"][0]["populations"] == \
+        {"B_to_A": {"type": "chemical"}, "A_to_A": {"type": "chemical"}}
+    simulation = json.loads((folder / "simulation_config.json").read_text())
+    assert simulation["run"] == {"dt": 0.1, "tstop": 150.0}
+    assert simulation["target_simulator"] == "NEST"
+    assert simulation["manifest"]["$BASE_DIR"] == "${configdir}"
+    assert simulation["networks"]["nodes"][0]["populations"] == \
+        config["networks"]["nodes"][0]["populations"]
+
+
+def test_edge_index_by_hand():
+    # node 0: edges 0-1 and 4; node 2: edge 3; node 1: edge 2; node 3: none
+    node_ranges, edge_ranges = sonata.edge_index(np.array([0, 0, 1, 2, 0]), 4)
+    np.testing.assert_array_equal(edge_ranges, [[0, 2], [4, 5], [2, 3], [3, 4]])
+    np.testing.assert_array_equal(node_ranges, [[0, 2], [2, 3], [3, 4], [4, 4]])
+    node_ranges, edge_ranges = sonata.edge_index(np.zeros(0, np.uint64), 2)
+    assert edge_ranges.shape == (0, 2) and node_ranges.tolist() == [[0, 0], [0, 0]]
 
 
 def test_network_file_reads_back_exactly(tmp_path):
     nodes, edges, _ = synthetic_network(tmp_path / "run" / "network")
     for path in (tmp_path / "run", tmp_path / "run" / "network",
-                 tmp_path / "run" / "network" / "circuit_config.json"):
+                 tmp_path / "run" / "network" / "circuit_config.json",
+                 tmp_path / "run" / "network" / "simulation_config.json"):
         network = sonata.NetworkFile(str(path))
         assert network.sizes == {"A": 5, "B": 3}
         for edge in edges:
@@ -106,6 +143,55 @@ def test_network_file_reads_back_exactly(tmp_path):
         network.edges("B", "B")
     with pytest.raises(sonata.NetworkFileError, match="no SONATA network"):
         sonata.NetworkFile(str(tmp_path / "nowhere"))
+
+
+def test_files_written_before_issue_26_are_read(tmp_path):
+    """tests/data/sonata_before_issue26: synthetic_network as the writer of commit 8973202
+    wrote it (PyNN's model names and units, 0/v_init, gzip-compressed edges, no indices,
+    no simulation config); users' run folders hold such files."""
+    old = sonata.NetworkFile(os.path.join(HERE, "data", "sonata_before_issue26"))
+    nodes, edges, _ = synthetic_network(tmp_path / "network")
+    assert old.sizes == {"A": 5, "B": 3}
+    for edge in edges:
+        for got, want in zip(old.edges(edge.source, edge.target),
+                             (edge.sources, edge.targets, edge.weights_pA, edge.delays_ms)):
+            np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(old.v_init("A"), nodes[0].v_init)
+    assert old.population_types("A")[0]["model_template"] == "pyNN:IF_curr_exp"
+    old.check_models(cells=["A"], sources=["B"])  # PyNN's IF_curr_exp is still built
+    with pytest.raises(sonata.NetworkFileError, match="B of .* is virtual 'pyNN:SpikeSource"):
+        old.check_models(cells=["B"])
+
+
+def test_edge_groups_and_edge_type_columns(tmp_path):
+    """SONATA lets edges of one population sit in several groups (edge_group_id,
+    edge_group_index) and take a column from their edge type instead."""
+    nodes, edges, _ = synthetic_network(tmp_path)
+    with h5py.File(tmp_path / "edges.h5", "r+") as handle:
+        group = handle["edges/B_to_A"]  # 7 edges: 0, 2, 4, 6 in group 0; 1, 3, 5 in group 5
+        for name in ("edge_group_id", "edge_group_index", "0"):
+            del group[name]
+        group_id = np.where(np.arange(7) % 2 == 1, 5, 0)
+        group_index = np.array([1, 2, 0, 1, 3, 0, 2])
+        group["edge_group_id"] = group_id.astype(np.uint32)
+        group["edge_group_index"] = group_index.astype(np.uint64)
+        for key, columns in ((0, ("syn_weight", "delay")), (5, ("syn_weight",))):
+            rows = group_id == key  # no delay in group 5: the edge type's
+            for column, values in zip(columns, (edges[0].weights_pA, edges[0].delays_ms)):
+                stored = np.zeros(rows.sum())
+                stored[group_index[rows]] = values[rows]
+                group[f"{key}/{column}"] = stored
+    types = (tmp_path / "edge_types.csv").read_text().splitlines()
+    types = [types[0] + " delay"] + [row + " 2.5" for row in types[1:]]
+    (tmp_path / "edge_types.csv").write_text("\n".join(types) + "\n")
+    sources, targets, weights, delays = sonata.NetworkFile(str(tmp_path)).edges("B", "A")
+    np.testing.assert_array_equal(sources, edges[0].sources)
+    np.testing.assert_array_equal(weights, edges[0].weights_pA)
+    np.testing.assert_array_equal(delays, np.where(group_id == 5, 2.5, edges[0].delays_ms))
+    with h5py.File(tmp_path / "edges.h5", "r+") as handle:
+        del handle["edges/B_to_A/5/syn_weight"]
+    with pytest.raises(sonata.NetworkFileError, match="B_to_A has no 'syn_weight'"):
+        sonata.NetworkFile(str(tmp_path))
 
 
 def save_tiny_circuit(folder, params):
@@ -127,6 +213,26 @@ def test_check_refuses_a_file_that_does_not_fit(tmp_path):
         network_io.check(network, parameters.resolve({"N_scaling": 0.02}, base=params))
     with pytest.raises(sonata.NetworkFileError, match="not in the model: TC->L4E"):
         network_io.check(network, parameters.resolve({"thalamic_input": False}, base=params))
+
+
+def test_cells_are_saved_in_nests_names_and_units(tmp_path):
+    params = parameters.resolve({"N_scaling": 0.01, "K_scaling": 0.01, "background": "dc"})
+    save_tiny_circuit(tmp_path / "network", params)
+    network = sonata.NetworkFile(str(tmp_path))
+    dc_pA = derive.derive(params)["dc_pA"]
+    for i, name in enumerate(POPULATIONS):
+        cell = network.node_parameters(name)
+        assert network.population_types(name)[0]["model_template"] == "nest:iaf_psc_exp"
+        assert cell["C_m"] == 250.0 and cell["tau_syn_ex"] == cell["tau_syn_in"] == 0.5
+        assert (cell["E_L"], cell["V_reset"], cell["V_th"], cell["t_ref"]) == (-65, -65, -50, 2)
+        # the DC background is NEST's I_e, as PyNN computes it: 1000 x i_offset (nA)
+        assert cell["I_e"] == dc_pA[i] * 1e-3 * 1000.0 and cell["I_e"] > 0
+    template, cell = network_io.nest_cell("IF_curr_exp", {
+        "cm": 0.2, "tau_m": 20.0, "tau_syn_E": 1.0, "tau_syn_I": 2.0, "tau_refrac": 3.0,
+        "v_rest": -70.0, "v_reset": -60.0, "v_thresh": -55.0, "i_offset": 0.1})
+    assert template == "nest:iaf_psc_exp"
+    assert cell == {"C_m": 200.0, "tau_m": 20.0, "tau_syn_ex": 1.0, "tau_syn_in": 2.0,
+                    "t_ref": 3.0, "E_L": -70.0, "V_reset": -60.0, "V_th": -55.0, "I_e": 100.0}
 
 
 def test_saved_numpy_network_is_the_drawn_one(tmp_path):
