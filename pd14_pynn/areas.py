@@ -409,7 +409,7 @@ class MultiAreaModel:
         Includes every population that records all of ``variables``. Each
         SpikeTrain is annotated with ``area``, ``population`` and ``index``
         (see :func:`pd14_pynn.recording.collect_block`); read it back with
-        :func:`pd14_pynn.storage.spikes_by_population` (keys ``"area/population"``).
+        :func:`pd14_pynn.spike_tables.spikes_by_population` (keys ``"area/population"``).
         ``t_presim_ms`` (ms, default the base parameter) is stored as annotation.
         """
         from .recording import collect_block

@@ -23,7 +23,7 @@ import json
 import os
 import sys
 
-from pd14_pynn import backends, interrupts, parallel, parameters, simulation, storage
+from pd14_pynn import backends, interrupts, parallel, parameters, run_folder, simulation, storage
 from pd14_pynn.validation import study_runner
 
 _COMPLETED = set()  # what main() finished, for the exit path
@@ -159,7 +159,7 @@ def main(argv=None, script=None):
                        spike_format=args.format, command_line=sys.argv,
                        connectivity=args.connectivity, save_connectivity=args.save_connectivity)
         _COMPLETED.add("simulation.run")
-    except (parameters.ParameterError, backends.BackendError, storage.OutputFolderError) as err:
+    except (parameters.ParameterError, backends.BackendError, run_folder.OutputFolderError) as err:
         if parallel.launcher_rank() == 0:
             print(f"error: {err}", file=sys.stderr)
         return 2

@@ -21,7 +21,7 @@ def _pyplot():
 def raster(spikes, path, t_start_ms, t_stop_ms, max_neurons=200, title=""):
     """Raster of up to ``max_neurons`` per population (population-size ordered, L23 on top).
 
-    ``spikes``: dict population -> :class:`pd14_pynn.storage.PopulationSpikes`.
+    ``spikes``: dict population -> :class:`pd14_pynn.spike_tables.PopulationSpikes`.
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 6))

@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 
-from . import parallel, storage
+from . import parallel, spike_tables, storage
 
 
 def collect_block(circuits, t_presim_ms, variables=("spikes",)):
@@ -21,7 +21,7 @@ def collect_block(circuits, t_presim_ms, variables=("spikes",)):
     whole network, never one ``SpikeTrain`` object per neuron (at full scale that
     took minutes). Channel ``c`` of population ``p`` is neuron ``c - first_channel``;
     the channel ranges are the block annotation ``populations`` (see
-    :func:`pd14_pynn.storage.spike_table`), and each channel is annotated with
+    :func:`pd14_pynn.spike_tables.spike_table`), and each channel is annotated with
     ``population``, ``index`` and ``area`` for readers that iterate trains.
     """
     import neo
@@ -37,8 +37,8 @@ def collect_block(circuits, t_presim_ms, variables=("spikes",)):
                 ids, spike_times = _spike_arrays(data.spiketrains)
                 channels.append(np.asarray(ids, dtype=np.int64) - int(pop.first_id)
                                 + first_channel)
-                times.append(storage.to_ms(spike_times))
-                t_stop_ms = max(t_stop_ms, storage.to_ms(data.spiketrains.t_stop))
+                times.append(spike_tables.to_ms(spike_times))
+                t_stop_ms = max(t_stop_ms, spike_tables.to_ms(data.spiketrains.t_stop))
             table.append({"area": circuit.label, "population": name,
                           "first_channel": first_channel, "size": int(pop.size)})
             first_channel += int(pop.size)
@@ -68,6 +68,6 @@ def _spike_arrays(spiketrains):
         return spiketrains.multiplexed
     trains = list(spiketrains)
     ids = [np.full(len(t), int(t.annotations["channel_id"]), dtype=np.int64) for t in trains]
-    times = [storage.to_ms(t.times) for t in trains]
+    times = [spike_tables.to_ms(t.times) for t in trains]
     return (np.concatenate(ids or [np.array([], dtype=np.int64)]),
             np.concatenate(times or [np.array([])]))

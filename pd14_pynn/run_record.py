@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from . import interrupts, parallel, resources, storage
+from . import interrupts, parallel, resources, run_folder, storage
 
 # while these run, a signal stops the run at once (a half-built network is not kept)
 BUILD_PHASES = ("import", "setup", "create", "connect")
@@ -42,9 +42,9 @@ class RunRecord:
 
     def status(self, state, **details):
         if self.root:
-            storage.write_status(self.out_dir, state, self.phase, self.simulated_ms,
-                                 t_stop_ms=self.params["t_presim_ms"] + self.params["t_sim_ms"],
-                                 **details)
+            run_folder.write_status(self.out_dir, state, self.phase, self.simulated_ms,
+                                    t_stop_ms=self.params["t_presim_ms"] + self.params["t_sim_ms"],
+                                    **details)
 
     def rerun_command(self):
         """The command line of this run, with ``--overwrite`` to reuse its folder."""

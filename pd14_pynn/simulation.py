@@ -11,7 +11,7 @@ simulator is reached only through its :class:`~pd14_pynn.backends.Backend`.
 :func:`check_run` does every check that can fail *before* anything is built or
 written; :func:`run` then executes the phases (:func:`build`, :func:`simulate`,
 :func:`save`, :func:`report`), timing each, and writes the run folder described
-in :mod:`pd14_pynn.storage`. Parameters are written first, so a failure later
+in :mod:`pd14_pynn.run_folder`. Parameters are written first, so a failure later
 still leaves a record of what was attempted. Memory estimates live in
 :mod:`pd14_pynn.resources`, the run's status and timings in
 :mod:`pd14_pynn.run_record`, the Neo block in :mod:`pd14_pynn.recording`,
@@ -23,8 +23,8 @@ import os
 import sys
 import time
 
-from . import (backends, interrupts, network_io, parallel, parameters, resources, run_record,
-               sonata, storage, summary)
+from . import (backends, interrupts, network_io, parallel, parameters, resources, run_folder,
+               run_record, sonata, storage, summary)
 from .progress import SimulationProgress
 
 
@@ -57,7 +57,7 @@ def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None,
     # only a share larger than this machine is sure to fail
     resources.check_memory(backend, params, model, memory_limit, parallel.launcher_size())
     if out_dir:
-        storage.check_output_folder(out_dir, overwrite)
+        run_folder.check_output_folder(out_dir, overwrite)
     return backend
 
 
@@ -160,8 +160,8 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
                         model=model, spike_format=spike_format)
     parallel.barrier()  # every rank has checked the folder before rank 0 writes to it
     if root:
-        storage.prepare_run_folder(out_dir, overwrite=True)
-        storage.remove_run_files(out_dir)
+        run_folder.prepare_run_folder(out_dir, overwrite=True)
+        run_folder.remove_run_files(out_dir)
         _remove_old_network(out_dir, connectivity)
         storage.write_json(os.path.join(out_dir, "parameters.json"),
                            model.as_dict() if model is not None else params)
@@ -169,8 +169,8 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     record.process_started = process_started
     record.timings["startup"] = startup_s
     record.status("running")
-    log_path = os.path.join(out_dir, storage.LOG_FILE)
-    with storage.console_log(log_path, enabled=root) as log, \
+    log_path = os.path.join(out_dir, run_folder.LOG_FILE)
+    with run_folder.console_log(log_path, enabled=root) as log, \
             interrupts.StopSignals() as stop:
         try:
             return _run_phases(_Run(simulator, backend, params, out_dir, record, stop,

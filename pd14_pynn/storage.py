@@ -1,198 +1,43 @@
-"""Run folders, Neo spike files and JSON metadata; loaders for analysis.
+"""The files of a run: JSON metadata and the spike file (Neo, or a SONATA spike report).
 
-A run folder holds:
+* :func:`write_json`, :func:`read_json`, :func:`jsonable` -- JSON files with
+  numpy values; :func:`package_versions` for ``metadata.json``;
+* :func:`write_block`, :func:`read_block` -- the run's Neo block as a spike
+  file, its format chosen by the extension (:data:`SPIKE_FORMATS`: ``.pkl``,
+  ``.nix``; ``.h5``: a SONATA spike report, :mod:`pd14_pynn.spike_report`,
+  read back as the same block, spikes only); :func:`spike_file`,
+  :func:`spike_path` find it in a run folder;
+* :func:`write_spike_report`, :func:`block_from_report` -- a block to and from
+  a SONATA spike report; :func:`set_columnar_spikes` gives a segment one
+  columnar ``SpikeTrainList``.
 
-* ``parameters.json`` -- the fully resolved parameters;
-* ``metadata.json`` -- simulator, settings, versions of every package, derived
-  counts, command line;
-* ``spikes.pkl`` (or ``.nix``) -- one Neo ``Block`` with one ``Segment`` whose
-  spike trains are one columnar ``SpikeTrainList`` (arrays of channel and
-  time); channel ranges per population are the block annotation
-  ``populations``, and each train, when a reader iterates them, is annotated
-  with ``population``, ``index`` (in the population) and ``area``; membrane
-  potentials (if recorded) as ``AnalogSignal``\\ s annotated likewise;
-* or ``spikes.h5`` (``--format sonata``) -- the spikes as a SONATA spike report
-  (:mod:`pd14_pynn.spike_report`), which :func:`read_block` reads as the same
-  Neo block (spikes only);
-* ``timings.json`` -- seconds per phase and peak memory;
-* ``rates.json`` -- mean rate per population over the analysis window;
-* ``raster.png``, ``rates_boxplot.png``;
-* ``status.json`` -- ``running``, ``complete``, ``interrupted`` or ``failed``,
-  with the phase, the simulated time reached and, if it stopped early, why
-  (:func:`write_status`, :func:`read_status`);
-* ``run.log`` -- everything the run printed to the console (:func:`console_log`).
+What a run folder holds, and its status and log, is :mod:`pd14_pynn.run_folder`;
+the spikes as arrays per population for analysis are
+:mod:`pd14_pynn.spike_tables`. ``spike_table`` and ``spikes_by_population``
+are also importable from here (the README's "read the spikes back with").
 
 Nothing here imports a simulator.
 """
 
-import contextlib
-import datetime
 import importlib.metadata
 import json
 import math
 import os
 import platform
 import sys
-import tempfile
-from typing import NamedTuple
 
 import numpy as np
 
-from . import spike_report
+from . import spike_report, spike_tables
+from .spike_tables import population_key, spike_table, split_by_neuron, to_ms
 
-RESULT_FILES = ("parameters.json", "metadata.json", "timings.json", "rates.json")
+# the README reads spikes back with storage.spike_table and storage.spikes_by_population
+spikes_by_population = spike_tables.spikes_by_population
+
 #: Neo formats of the spikes: extension -> Neo IO
 SPIKE_FORMATS = {".nix": "NixIO", ".pkl": "PickleIO"}
 #: the spike file of each ``--format``: Neo's, or SONATA's spike report
 SPIKE_FILES = {".pkl": "spikes.pkl", ".nix": "spikes.nix", "sonata": spike_report.FILE}
-STATUS_FILE = "status.json"
-LOG_FILE = "run.log"
-#: values of ``status`` in ``status.json``
-STATES = ("running", "complete", "interrupted", "failed")
-
-
-class OutputFolderError(ValueError):
-    """The output folder cannot be used: not creatable, not writable, not a folder."""
-
-
-class OutputExistsError(OutputFolderError, FileExistsError):
-    """The output folder already holds results."""
-
-
-def check_output_folder(path, overwrite=False):
-    """Raise :class:`OutputExistsError` if ``path`` holds files (unless ``overwrite``),
-    :class:`OutputFolderError` if it is not a folder or cannot be created or written.
-
-    Leaves nothing behind (writability is probed with an empty folder that is
-    removed at once), so it can run before anything is built.
-    """
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise OutputExistsError(f"output path {path!r} exists and is not a folder; "
-                                f"choose another --out")
-    if os.path.isdir(path) and os.listdir(path) and not overwrite:
-        raise OutputExistsError(
-            f"output folder {path!r} already holds {describe_folder(path)}; choose another "
-            f"--out or pass --overwrite to replace them")
-    _check_writable(path)
-
-
-def _check_writable(path):
-    existing = os.path.abspath(path)
-    while not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    where = "" if existing == os.path.abspath(path) else f" (in {existing!r})"
-    if not os.path.isdir(existing):
-        raise OutputFolderError(f"output folder {path!r} cannot be created: {existing!r} is "
-                                f"not a folder; choose another --out")
-    try:
-        os.rmdir(tempfile.mkdtemp(prefix=".pd14-write-test-", dir=existing))
-    except OSError as err:
-        raise OutputFolderError(
-            f"output folder {path!r} cannot be {'written' if not where else 'created'}"
-            f"{where}: {err.strerror or err}; choose --out in a folder you can write to") \
-            from None
-
-
-def describe_folder(path):
-    """What a used output folder holds, for messages: which run and how it ended."""
-    status = read_status(path)
-    if status is None:
-        return "results"
-    state = status.get("status")
-    where = f"in {status.get('phase')} at {status.get('simulated_ms', 0.0):g} ms simulated"
-    if state == "complete":
-        return "the results of a complete run"
-    if state == "interrupted":
-        return f"an interrupted run (stopped {where}; partial results)"
-    if state == "failed":
-        return f"a failed run (failed {where}: {status.get('error')})"
-    # NEST, NEURON and Brian2's runtime device rewrite the status after every
-    # progress step, so its time helps tell a live run from a killed one (a Brian2
-    # standalone program and the build phases write it only when a phase begins)
-    updated = f", written {status['updated']}" if status.get("updated") else ""
-    return (f"a run that has not finished (status {state!r}, last {where}{updated}; "
-            f"still running, or killed)")
-
-
-def write_status(run_dir, status, phase, simulated_ms=0.0, **details):
-    """Write ``status.json``: ``status`` (one of :data:`STATES`), ``phase`` (e.g.
-    ``simulate``), ``simulated_ms`` (model time reached), the time of writing,
-    and ``details`` (e.g. ``error``, ``signal``, ``rerun``)."""
-    if status not in STATES:
-        raise ValueError(f"status must be one of {STATES}, got {status!r}")
-    data = {"status": status, "phase": phase, "simulated_ms": float(simulated_ms),
-            "updated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            **details}
-    # written to a temporary file and renamed, so a reader never sees half a file
-    target = os.path.join(run_dir, STATUS_FILE)
-    write_json(target + ".tmp", data)
-    os.replace(target + ".tmp", target)
-    return data
-
-
-def read_status(run_dir):
-    """The ``status.json`` of a run folder as a dict, or None if there is none."""
-    try:
-        return read_json(os.path.join(run_dir, STATUS_FILE))
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except json.JSONDecodeError as err:
-        return {"status": "unreadable", "phase": None, "error": f"{STATUS_FILE}: {err}"}
-
-
-class _Tee:
-    """A text stream that writes to the console stream and to a log file."""
-
-    def __init__(self, stream, log):
-        self._stream, self._log = stream, log
-
-    def write(self, text):
-        self._log.write(text)
-        self._log.flush()
-        return self._stream.write(text)
-
-    def flush(self):
-        self._log.flush()
-        self._stream.flush()
-
-    def __getattr__(self, name):  # isatty, fileno, encoding, ... of the console
-        return getattr(self._stream, name)
-
-
-@contextlib.contextmanager
-def console_log(path, enabled=True):
-    """While active, everything printed to ``sys.stdout``/``sys.stderr`` is also
-    appended to ``path`` (the run's ``run.log``). Output of the simulators' C++
-    code, which bypasses Python's streams, is not captured."""
-    if not enabled:
-        yield None
-        return
-    with open(path, "a", buffering=1) as log:
-        stdout, stderr = sys.stdout, sys.stderr
-        sys.stdout, sys.stderr = _Tee(stdout, log), _Tee(stderr, log)
-        try:
-            yield log
-        finally:
-            sys.stdout, sys.stderr = stdout, stderr
-
-
-def prepare_run_folder(path, overwrite=False):
-    """Create ``path``; refuse if it already holds files, unless ``overwrite``."""
-    check_output_folder(path, overwrite)
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
-def remove_run_files(run_dir):
-    """Delete the files a previous run wrote into ``run_dir`` (for ``--overwrite``),
-    so that an interrupted rerun cannot leave an older run's results beside its own."""
-    names = (*RESULT_FILES, STATUS_FILE, LOG_FILE, "raster.png", "rates_boxplot.png",
-             "rates_by_area.png",
-             *SPIKE_FILES.values())
-    for name in names:
-        path = os.path.join(run_dir, name)
-        if os.path.isfile(path):
-            os.remove(path)
 
 
 def jsonable(value, nonfinite_as_none=False):
@@ -387,91 +232,6 @@ def set_columnar_spikes(segment, times, channels, rows, t_stop_ms, t_start_ms=0.
     segment.spiketrains.segment = segment
 
 
-class PopulationSpikes(NamedTuple):
-    """The spikes of one population as arrays, sorted by neuron index, then time."""
-    index: np.ndarray     # neuron index in the population, one entry per spike
-    times_ms: np.ndarray  # spike times (ms)
-    size: int             # neurons in the population (silent ones included)
-
-
-def spike_table(block):
-    """``{key: PopulationSpikes}`` of a run's block, keys ``"L23E"`` or ``"area/L23E"``.
-
-    Reads the columnar arrays directly where the block has them (files written
-    by this package), so no per-neuron object is made; other blocks (e.g. NIX
-    files, or ones with one annotated ``SpikeTrain`` per neuron) are read train
-    by train.
-    """
-    segment = block.segments[0]
-    layout = block.annotations.get("populations")
-    if layout:
-        rows = json.loads(layout)
-        channels, times = segment.spiketrains.multiplexed
-        channels = np.asarray(channels, dtype=np.int64)
-        times = to_ms(times)
-        order = np.lexsort((times, channels))
-        channels, times = channels[order], times[order]
-        table = {}
-        for row in rows:
-            lo, hi = np.searchsorted(channels, [row["first_channel"],
-                                                row["first_channel"] + row["size"]])
-            table[_key(row["area"], row["population"])] = PopulationSpikes(
-                channels[lo:hi] - row["first_channel"], times[lo:hi], int(row["size"]))
-        return table
-    groups = {}
-    for train in segment.spiketrains:
-        key = _key(train.annotations.get("area") or "", train.annotations["population"])
-        t = to_ms(train.times)
-        groups.setdefault(key, []).append((int(train.annotations["index"]), t))
-    table = {}
-    for key, trains in groups.items():
-        index = np.concatenate([np.full(t.size, i, dtype=np.int64) for i, t in trains])
-        times = np.concatenate([t for _, t in trains])
-        order = np.lexsort((times, index))
-        table[key] = PopulationSpikes(index[order], times[order],
-                                      max(i for i, _ in trains) + 1)
-    return table
-
-
-def spikes_by_population(block):
-    """dict population -> list of spike-time arrays (ms), one per neuron, by index.
-
-    Multi-area runs: keys are ``"area/population"`` where an area is set.
-    """
-    return {key: split_by_neuron(spikes) for key, spikes in spike_table(block).items()}
-
-
-def split_by_neuron(spikes):
-    """List of spike-time arrays (ms), one per neuron, from a :class:`PopulationSpikes`."""
-    counts = np.bincount(spikes.index, minlength=spikes.size)
-    return np.split(spikes.times_ms, np.cumsum(counts)[:-1])
-
-
-def population_rates(spikes, t_start_ms, t_stop_ms):
-    """Per-neuron rates (1/s) over [t_start, t_stop) from a :class:`PopulationSpikes`."""
-    keep = (spikes.times_ms >= t_start_ms) & (spikes.times_ms < t_stop_ms)
-    duration_s = (t_stop_ms - t_start_ms) * 1e-3
-    return np.bincount(spikes.index[keep], minlength=spikes.size) / duration_s
-
-
-def mean_rates(spike_times, t_start_ms, t_stop_ms):
-    """Per-neuron rates (1/s) over [t_start, t_stop) from a list of spike-time arrays."""
-    duration_s = (t_stop_ms - t_start_ms) * 1e-3
-    return np.array([np.count_nonzero((t >= t_start_ms) & (t < t_stop_ms)) / duration_s
-                     for t in spike_times])
-
-
-def _key(area, population):
-    return f"{area}/{population}" if area else population
-
-
-def to_ms(value):
-    """Float array (or float) in ms from a Quantity, or from plain numbers meaning ms."""
-    if hasattr(value, "rescale"):
-        value = value.rescale("ms").magnitude
-    return np.asarray(value, dtype=float) if np.ndim(value) else float(value)
-
-
 def _materialise_trains(block):
     """Replace a columnar ``SpikeTrainList`` by one annotated ``SpikeTrain`` per channel,
     made by one sort instead of one pass over all spikes per channel (Neo's way)."""
@@ -484,7 +244,7 @@ def _materialise_trains(block):
     segment = block.segments[0]
     t_start = segment.spiketrains.t_start
     t_stop = segment.spiketrains.t_stop
-    first_channel = {_key(row["area"], row["population"]): row["first_channel"]
+    first_channel = {population_key(row["area"], row["population"]): row["first_channel"]
                      for row in json.loads(layout)}
     trains = []
     for key, spikes in spike_table(block).items():

@@ -1,6 +1,6 @@
 """Summary of a finished run: the rate table, rates.json, figures, console lines.
 
-Reads the spikes as arrays (:func:`pd14_pynn.storage.spike_table`) and never
+Reads the spikes as arrays (:func:`pd14_pynn.spike_tables.spike_table`) and never
 needs a simulator; :func:`write_summary` is the run's ``report`` phase.
 """
 
@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from . import storage
+from . import spike_tables, storage
 from .parameters import POPULATIONS
 
 #: the timed phases of a run, in order (``timings.json``, the last console line)
@@ -20,7 +20,7 @@ def rate_summary(spikes, window_ms):
     """``(summary, rates)``: per population key, the mean and SD of the neurons'
     rates (1/s) over ``window_ms`` = (start, stop), the fraction of neurons that
     fired and their number; and the per-neuron rates themselves."""
-    rates = {key: storage.population_rates(spikes[key], *window_ms) for key in spikes}
+    rates = {key: spike_tables.population_rates(spikes[key], *window_ms) for key in spikes}
     summary = {key: {"mean_hz": float(r.mean()), "std_hz": float(r.std()),
                      "active_fraction": float(np.mean(r > 0)), "n": int(r.size)}
                for key, r in rates.items()}
@@ -31,7 +31,7 @@ def write_summary(block, simulator, params, out_dir):
     """Write ``rates.json`` and the figures of a run's ``block`` into ``out_dir``;
     returns ``(summary, by_area)`` (see :func:`rate_summary`, :func:`by_area`)."""
     t_presim, t_sim = params["t_presim_ms"], params["t_sim_ms"]
-    spikes = storage.spike_table(block)
+    spikes = spike_tables.spike_table(block)
     window = (t_presim, t_presim + t_sim)
     summary, rates = rate_summary(spikes, window)
     areas = by_area(summary)

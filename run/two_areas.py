@@ -25,7 +25,7 @@ import argparse
 import os
 import sys
 
-from pd14_pynn import backends, interrupts, parallel, parameters, simulation, storage
+from pd14_pynn import backends, interrupts, parallel, parameters, run_folder, simulation, storage
 from pd14_pynn.areas import MultiAreaModel
 
 AREAS = ("V1", "V2")
@@ -104,7 +104,7 @@ def main(argv=None):
                        spike_format=args.format,
                        command_line=sys.argv if argv is None else argv,
                        connectivity=args.connectivity, save_connectivity=args.save_connectivity)
-    except (parameters.ParameterError, backends.BackendError, storage.OutputFolderError,
+    except (parameters.ParameterError, backends.BackendError, run_folder.OutputFolderError,
             ValueError) as err:
         if root:
             print(f"error: {err}", file=sys.stderr)

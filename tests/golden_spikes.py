@@ -49,8 +49,8 @@ def run_case(name, out_dir):
 
 def digest(run_dir):
     """SHA-256 over every population's sorted (neuron, time) spikes, and counts."""
-    from pd14_pynn import storage
-    table = storage.spike_table(storage.read_block(str(run_dir)))
+    from pd14_pynn import spike_tables, storage
+    table = spike_tables.spike_table(storage.read_block(str(run_dir)))
     sha = hashlib.sha256()
     counts = {}
     for key in sorted(table):

@@ -142,9 +142,9 @@ def test_standalone_run_folder(tmp_path, standalone_cache):
     assert timings["connect_in_program"] >= 0
     metadata = json.loads((out / "metadata.json").read_text())
     assert metadata["settings"]["brian2_device"] == "cpp_standalone"
-    from pd14_pynn import storage
+    from pd14_pynn import spike_tables, storage
     block = storage.read_block(str(out / "spikes.pkl"))
-    spikes = storage.spikes_by_population(block)
+    spikes = spike_tables.spikes_by_population(block)
     assert sum(len(t) for trains in spikes.values() for t in trains) > 0
     assert all(t.min() >= 0 and t.max() < 300 for trains in spikes.values() for t in trains
                if len(t))
@@ -163,8 +163,8 @@ def test_standalone_run_folder(tmp_path, standalone_cache):
     for compiled, interpreted in zip(signals, runtime_block.segments[0].analogsignals):
         np.testing.assert_allclose(np.asarray(compiled.magnitude),
                                    np.asarray(interpreted.magnitude), rtol=0, atol=1e-6)
-    standalone_spikes = storage.spike_table(block)
-    runtime_spikes = storage.spike_table(runtime_block)
+    standalone_spikes = spike_tables.spike_table(block)
+    runtime_spikes = spike_tables.spike_table(runtime_block)
     assert sum(len(p.times_ms) for p in runtime_spikes.values()) > 0
     for name, population in runtime_spikes.items():
         np.testing.assert_array_equal(standalone_spikes[name].index, population.index)
@@ -182,8 +182,8 @@ def test_standalone_run_folder(tmp_path, standalone_cache):
     assert {name: os.stat(os.path.join(project[0], name)).st_mtime_ns
             for name in built} == built
     # ... and simulates the same spikes (same seed, same program)
-    first = storage.spike_table(block)
-    second = storage.spike_table(storage.read_block(str(again / "spikes.pkl")))
+    first = spike_tables.spike_table(block)
+    second = spike_tables.spike_table(storage.read_block(str(again / "spikes.pkl")))
     for name in first:
         np.testing.assert_array_equal(first[name].index, second[name].index)
         np.testing.assert_array_equal(first[name].times_ms, second[name].times_ms)
@@ -222,7 +222,7 @@ def test_reading_values_before_a_standalone_run_fails_clearly(tmp_path):
 def test_signal_stops_the_standalone_program_and_keeps_its_spikes(tmp_path, standalone_cache):
     # the network of test_standalone_run_folder, run longer: only main.cpp recompiles
     from test_interrupts import finish, interrupted_lines, wait_for_phase
-    from pd14_pynn import storage
+    from pd14_pynn import spike_tables, storage
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": ROOT, "PD14_BRIAN2_CACHE": standalone_cache}
     process = subprocess.Popen(
@@ -244,5 +244,5 @@ def test_signal_stops_the_standalone_program_and_keeps_its_spikes(tmp_path, stan
     assert 100 < reached < 1000100
     block = storage.read_block(str(out))
     assert block.annotations["complete"] is False
-    times = np.concatenate([p.times_ms for p in storage.spike_table(block).values()])
+    times = np.concatenate([p.times_ms for p in spike_tables.spike_table(block).values()])
     assert times.size > 0 and times.max() <= reached  # the program wrote what it had

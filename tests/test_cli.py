@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pd14_pynn import backends, cli, resources, simulation, storage
+from pd14_pynn import backends, cli, resources, simulation, spike_tables, storage
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -163,7 +163,7 @@ def test_default_run_end_to_end_on_nest(tmp_path):
     block = storage.read_block(str(out))
     trains = block.segments[0].spiketrains
     assert len(trains) == sum(metadata["num_neurons"].values())
-    by_pop = storage.spikes_by_population(block)
+    by_pop = spike_tables.spikes_by_population(block)
     assert set(by_pop) == set(metadata["num_neurons"])
     assert all(len(by_pop[p]) == n for p, n in metadata["num_neurons"].items())
     indices = sorted(t.annotations["index"] for t in trains if t.annotations["population"] == "L4E")

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from pd14_pynn import cli, derive, domains, parameters, simulation, storage
+from pd14_pynn import cli, derive, domains, parameters, run_folder, simulation
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -123,7 +123,7 @@ def _out_dir(kind, folder):
         return os.path.join(folder, "file", "run")
     if kind == "holds-results":
         os.makedirs(os.path.join(folder, "old"))
-        storage.write_status(os.path.join(folder, "old"), "interrupted", "simulate", 120.0)
+        run_folder.write_status(os.path.join(folder, "old"), "interrupted", "simulate", 120.0)
         return os.path.join(folder, "old")
     return kind
 
@@ -234,6 +234,6 @@ def test_random_valid_parameters_complete_on_nest(config):
                               env={**os.environ, "PYTHONPATH": ROOT}, timeout=600)
         assert proc.returncode == 0, (config, proc.stderr[-3000:])
         assert "Traceback" not in proc.stderr
-        assert storage.read_status(out)["status"] == "complete"
-        assert storage.read_status(out)["simulated_ms"] == pytest.approx(
+        assert run_folder.read_status(out)["status"] == "complete"
+        assert run_folder.read_status(out)["simulated_ms"] == pytest.approx(
             config["t_presim_ms"] + config["t_sim_ms"])

@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 
-from pd14_pynn import storage
+from pd14_pynn import run_folder, spike_tables, storage
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAIN = os.path.join(ROOT, "run", "main.py")
@@ -39,7 +39,7 @@ def wait_for_phase(process, out, phase, timeout_s=300):
     """Poll status.json until the run is in ``phase`` (fails if the run ends first)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        status = storage.read_status(str(out))
+        status = run_folder.read_status(str(out))
         if status and status.get("phase") == phase and status["status"] == "running":
             return status
         assert process.poll() is None, f"the run ended before phase {phase!r}"
@@ -94,7 +94,7 @@ def test_signal_stops_run_and_keeps_partial_results(tmp_path, simulator, signal_
 
     block = storage.read_block(str(out))
     assert block.annotations["complete"] is False and block.annotations["simulated_ms"] == reached
-    spikes = storage.spike_table(block)
+    spikes = spike_tables.spike_table(block)
     times = np.concatenate([population.times_ms for population in spikes.values()])
     assert times.size > 0, "the spikes recorded before the signal are kept"
     assert times.max() <= reached
@@ -153,7 +153,7 @@ def test_status_follows_the_progress_steps_of_a_killed_run(tmp_path):
     process, out = start(tmp_path, "nest", "--t-presim", "50", "--t-sim", "11000")
     deadline = time.monotonic() + 300
     while True:
-        status = storage.read_status(str(out))
+        status = run_folder.read_status(str(out))
         if status and status["phase"] == "simulate" and status["simulated_ms"] > 50:
             break
         assert process.poll() is None and time.monotonic() < deadline, status

@@ -112,7 +112,7 @@ def test_child_of_a_singleton_mpi_process_is_not_under_a_launcher(tmp_path):
 def test_two_area_run_on_two_ranks_equals_one_rank(tmp_path):
     """run/two_areas.py goes through simulation.run: under mpirun it writes one output,
     with the spikes of the one-rank run."""
-    from pd14_pynn import storage
+    from pd14_pynn import spike_tables, storage
     import json
     outs = {}
     for n in (1, 2):
@@ -125,7 +125,7 @@ def test_two_area_run_on_two_ranks_equals_one_rank(tmp_path):
     metadata = json.loads((outs[2] / "metadata.json").read_text())
     assert metadata["mpi_processes"] == 2 and metadata["areas"] == ["V1", "V2"]
     assert len(json.loads((outs[2] / "timings.json").read_text())["ranks"]) == 2
-    one, two = (storage.spike_table(storage.read_block(str(outs[n]))) for n in (1, 2))
+    one, two = (spike_tables.spike_table(storage.read_block(str(outs[n]))) for n in (1, 2))
     assert sorted(one) == sorted(two) and len(one) == 16  # 2 areas x 8 populations
     assert sum(len(s.times_ms) for s in one.values()) > 100
     for key in one:
@@ -141,7 +141,7 @@ def test_signal_to_one_rank_stops_every_rank(tmp_path):
     import signal
     import time
     import psutil
-    from pd14_pynn import storage
+    from pd14_pynn import run_folder, spike_tables, storage
     out = tmp_path / "run"
     assert shutil.which("mpirun")
     mpirun_process = subprocess.Popen(
@@ -150,7 +150,7 @@ def test_signal_to_one_rank_stops_every_rank(tmp_path):
          "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
         cwd=str(tmp_path))
     deadline = time.monotonic() + 300
-    while (storage.read_status(str(out)) or {}).get("phase") != "simulate":
+    while (run_folder.read_status(str(out)) or {}).get("phase") != "simulate":
         assert mpirun_process.poll() is None and time.monotonic() < deadline, \
             mpirun_process.communicate()[1][-3000:]
         time.sleep(0.05)
@@ -165,7 +165,7 @@ def test_signal_to_one_rank_stops_every_rank(tmp_path):
     assert status["status"] == "interrupted" and 50 < status["simulated_ms"] < 10050
     block = storage.read_block(str(out))
     metadata = json.loads((out / "metadata.json").read_text())
-    spikes = storage.spike_table(block)
+    spikes = spike_tables.spike_table(block)
     # the spikes of both ranks' neurons are there, up to the time reached
     assert {name: table.size for name, table in spikes.items()} == metadata["num_neurons"]
     times = [t for table in spikes.values() for t in table.times_ms]

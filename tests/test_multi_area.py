@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 
 import multi_area_build as helper
-from pd14_pynn import areas, derive, parameters, storage
+from pd14_pynn import areas, derive, parameters, spike_tables, storage
 from pd14_pynn import inter_area as inter_area_module
 from pd14_pynn.areas import MultiAreaModel
 from pd14_pynn.connectivity import seed_sequence
@@ -376,7 +376,7 @@ def test_two_area_example_writes_spikes_of_both_areas(tmp_path, simulator):
         mine = [t for t in trains if t.annotations["area"] == area]
         assert len(mine) == sizes.sum(), area
         assert sum(len(t) for t in mine) > 0, f"{area} is silent"
-    spikes = storage.spikes_by_population(block)
+    spikes = spike_tables.spikes_by_population(block)
     assert sorted(spikes) == sorted(f"{a}/{n}" for a in ("V1", "V2") for n in POPULATIONS)
     rates = storage.read_json(str(out / "rates.json"))["areas"]
     assert rates["V1"]["L23E"]["n"] == sizes[0]

@@ -1,5 +1,8 @@
 """The multi-area description file: reading, writing, every check, and PD14 as one area.
 
+The checks (pd14_pynn/multi_area_checks.py) are tested here, through their public
+entry ``multi_area_description.validate`` (and ``load``, ``save``).
+
 tests/data/three_areas.json holds invented numbers: areas A and B with all eight
 populations, C without layer 4; sizes 4 x 1000.5 (E) and 1000.5 (I) in A, half
 of that in B, a quarter in C; scaling N = 0.1, K = 0.5, counts truncated.

@@ -16,7 +16,7 @@ import h5py
 import numpy as np
 import pytest
 
-from pd14_pynn import cli, derive, network_io, parameters, sonata, storage
+from pd14_pynn import cli, derive, network_io, parameters, sonata, spike_tables, storage
 from pd14_pynn.connectivity import draw_connections
 from pd14_pynn.network import Microcircuit
 from pd14_pynn.parameters import POPULATIONS
@@ -275,7 +275,7 @@ def nest_saved(tmp_path_factory):
 
 
 def spikes(run_dir):
-    by_population = storage.spikes_by_population(storage.read_block(str(run_dir)))
+    by_population = spike_tables.spikes_by_population(storage.read_block(str(run_dir)))
     return {name: [np.asarray(train) for train in trains]
             for name, trains in by_population.items()}
 

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import golden_spikes
-from pd14_pynn import cli, sonata, spike_report, storage, summary
+from pd14_pynn import cli, run_folder, sonata, spike_report, spike_tables, storage, summary
 from pd14_pynn.validation import spike_statistics
 
 ROOT = golden_spikes.ROOT
@@ -64,23 +64,23 @@ def test_round_trip_gives_the_runs_block(tmp_path, areas):
     path = str(tmp_path / "spikes.h5")
     storage.write_block(block, path)
     back = storage.read_block(str(tmp_path))  # the run folder finds spikes.h5
-    assert_same_spikes(storage.spike_table(back), storage.spike_table(block))
+    assert_same_spikes(spike_tables.spike_table(back), spike_tables.spike_table(block))
     first = f"{areas[0]}/L23E" if areas[0] else "L23E"
-    assert storage.spike_table(back)[first].size == 4  # the silent neuron is kept
+    assert spike_tables.spike_table(back)[first].size == 4  # the silent neuron is kept
     for key in ("t_presim_ms", "populations", "simulator", "label", "simulated_ms", "complete"):
         assert back.annotations[key] == block.annotations[key], key
     assert back.annotations["areas"] == list(areas)
     assert back.name == block.name
     trains, original = back.segments[0].spiketrains, block.segments[0].spiketrains
-    assert (storage.to_ms(trains.t_start), storage.to_ms(trains.t_stop)) == (0.0, 50.0)
+    assert (spike_tables.to_ms(trains.t_start), spike_tables.to_ms(trains.t_stop)) == (0.0, 50.0)
     assert len(trains) == len(original) == 7 * len(areas)
     # per-neuron trains, as Neo readers iterate them, carry the same annotations
     last = list(trains)[3]
     assert (last.annotations["population"], last.annotations["index"]) == ("L23E", 3)
     # the same block through Neo's pickle gives the same spikes
     storage.write_block(block, str(tmp_path / "spikes.pkl"))
-    assert_same_spikes(storage.spike_table(storage.read_block(str(tmp_path / "spikes.pkl"))),
-                       storage.spike_table(back))
+    assert_same_spikes(spike_tables.spike_table(storage.read_block(str(tmp_path / "spikes.pkl"))),
+                       spike_tables.spike_table(back))
 
 
 def test_file_has_sonatas_spike_report_layout(tmp_path):
@@ -110,7 +110,7 @@ def test_libsonata_spike_reader_reads_our_spikes(tmp_path):
     storage.write_block(block, path)
     reader = libsonata.SpikeReader(path)
     assert sorted(reader.get_population_names()) == ["V1_L23E", "V1_L4E", "V2_L23E", "V2_L4E"]
-    ours = storage.spike_table(block)
+    ours = spike_tables.spike_table(block)
     for name in reader.get_population_names():
         population = reader[name]
         assert population.sorting == "by_id" and population.time_units == "ms"
@@ -129,7 +129,7 @@ def test_bmtk_spike_trains_read_our_spikes(tmp_path):
     trains = SpikeTrains.from_sonata(path)
     assert sorted(trains.populations) == ["V1_L23E", "V1_L4E", "V2_L23E", "V2_L4E"]
     frame = trains.to_dataframe()
-    for key, spikes in storage.spike_table(block).items():
+    for key, spikes in spike_tables.spike_table(block).items():
         rows = frame[frame["population"] == key.replace("/", "_")]
         np.testing.assert_array_equal(rows["node_ids"].to_numpy(), spikes.index)
         np.testing.assert_array_equal(rows["timestamps"].to_numpy(), spikes.times_ms)
@@ -151,7 +151,7 @@ def test_reads_a_report_that_bmtk_wrote(tmp_path):
     np.testing.assert_array_equal(population.node_ids[order], [3, 1, 3])
     np.testing.assert_array_equal(population.times_ms[order], [0.125, 0.25, 0.5])
     block = storage.block_from_report(report)
-    assert storage.spike_table(block)["cortex"].size == 4
+    assert spike_tables.spike_table(block)["cortex"].size == 4
 
 
 def test_units_and_unreadable_files(tmp_path):
@@ -182,7 +182,7 @@ def test_writer_refuses_spikes_of_nodes_it_does_not_have(tmp_path):
 
 def test_rerun_removes_an_earlier_report(tmp_path):
     (tmp_path / "spikes.h5").write_bytes(b"earlier run")
-    storage.remove_run_files(str(tmp_path))
+    run_folder.remove_run_files(str(tmp_path))
     assert not (tmp_path / "spikes.h5").exists()
     assert storage.spike_path(str(tmp_path), "sonata") == str(tmp_path / "spikes.h5")
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from pd14_pynn import storage
+from pd14_pynn import run_folder, storage
 from pd14_pynn.validation import studies
 from pd14_pynn.validation.study_estimates import (MACHINE_MEMORY_BYTES, MEMORY_SHARE,
                                                   RUN_OVERHEAD_S, estimate_seconds,
@@ -112,7 +112,7 @@ def test_bad_study_files_are_refused(tmp_path, change, message):
 def _fake_run(run_dir, params, status="complete"):
     os.makedirs(run_dir)
     storage.write_json(os.path.join(run_dir, "parameters.json"), params)
-    storage.write_status(run_dir, status, "simulate")
+    run_folder.write_status(run_dir, status, "simulate")
     open(os.path.join(run_dir, "spikes.pkl"), "wb").close()
 
 
@@ -165,19 +165,20 @@ def test_tiny_study_runs_then_resumes(tmp_path):
     assert "2 runs: 2 to run (0 of them again), 0 reused" in first.stdout
     runs = out / "tiny" / "runs"
     for seed in (55, 56):
-        assert storage.read_status(str(runs / f"nest_seed{seed}"))["status"] == "complete"
+        assert run_folder.read_status(str(runs / f"nest_seed{seed}"))["status"] == "complete"
     report = out / "tiny" / "report" / "report.md"
     assert report.exists()
 
     kept = (runs / "nest_seed55" / "spikes.pkl").stat().st_mtime_ns
-    storage.write_status(str(runs / "nest_seed56"), "failed", "simulate", error="broken on purpose")
+    run_folder.write_status(str(runs / "nest_seed56"), "failed", "simulate",
+                            error="broken on purpose")
     os.remove(runs / "nest_seed56" / "spikes.pkl")
     second = subprocess.run(cmd, capture_output=True, text=True, cwd=str(tmp_path))
     assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
     assert "2 runs: 1 to run (1 of them again), 1 reused" in second.stdout
     assert "nest_seed55" not in second.stdout.split("reused")[1].split("report")[0]
     assert (runs / "nest_seed55" / "spikes.pkl").stat().st_mtime_ns == kept
-    assert storage.read_status(str(runs / "nest_seed56"))["status"] == "complete"
+    assert run_folder.read_status(str(runs / "nest_seed56"))["status"] == "complete"
     assert (runs / "nest_seed56" / "spikes.pkl").exists()
 
 
@@ -202,7 +203,7 @@ def test_study_runs_neuron_on_two_ranks(tmp_path):
     assert "x2 ranks  run" in proc.stdout, proc.stdout  # not "1 process": MPI is required here
     assert "neuron, seed 55 -> " in proc.stdout and "(2 MPI ranks)" in proc.stdout
     run_dir = out / "mpi" / "runs" / "neuron_seed55"
-    assert storage.read_status(str(run_dir))["status"] == "complete"
+    assert run_folder.read_status(str(run_dir))["status"] == "complete"
     metadata = storage.read_json(str(run_dir / "metadata.json"))
     assert metadata["mpi_processes"] == 2
     assert (out / "mpi" / "report" / "report.md").exists()

@@ -90,7 +90,7 @@ def test_summary_numbers_agree_with_the_runs(built_report, tiny_runs):
     assert [run["name"] for run in stored["runs"]] == ["nest seed 1", "nest seed 2",
                                                        "brian2 seed 1"]
     for run in stored["runs"]:
-        # rates.json is computed by pd14_pynn.storage, independently of Elephant
+        # rates.json is computed by pd14_pynn.spike_tables, independently of Elephant
         rates = _strict_json(os.path.join(run["path"], "rates.json"))["populations"]
         for population, row in rates.items():
             described = run["statistics"][population]["rate"]
@@ -207,11 +207,11 @@ def test_validation_imports_no_simulator():
     ("running", {}, "a run that has not finished"),
 ])
 def test_incomplete_runs_are_refused(tiny_runs, tmp_path, state, details, named):
-    from pd14_pynn import storage
+    from pd14_pynn import run_folder
     partial = str(tmp_path / "partial")
     shutil.copytree(tiny_runs[1], partial)
-    assert storage.read_status(partial)["status"] == "complete"
-    storage.write_status(partial, state, "simulate", 250.0, **details)
+    assert run_folder.read_status(partial)["status"] == "complete"
+    run_folder.write_status(partial, state, "simulate", 250.0, **details)
     out = tmp_path / "report"
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "validation", "compare.py"),
                            tiny_runs[0], partial, tiny_runs[2], "--out", str(out)],

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pd14_pynn.storage import PopulationSpikes
+from pd14_pynn.spike_tables import PopulationSpikes
 from pd14_pynn.validation import response
 
 N_NEURONS = 10

@@ -32,6 +32,7 @@ Data flow: run folders -> statistics -> distances -> report.
   a study, one process per run, then writes its reports.
 
 Nothing in this package imports a simulator or PyNN: it reads what
-``python run/main.py`` wrote, through :mod:`pd14_pynn.storage` (the study runner
+``python run/main.py`` wrote, through :mod:`pd14_pynn.storage`,
+:mod:`pd14_pynn.spike_tables` and :mod:`pd14_pynn.run_folder` (the study runner
 starts those runs as processes of their own).
 """

@@ -26,7 +26,7 @@ import sys
 
 import numpy as np
 
-from pd14_pynn import storage
+from pd14_pynn import run_folder, storage
 from pd14_pynn.validation import (distances, figures, reference, report, runs,
                                   spike_statistics)
 
@@ -155,7 +155,7 @@ def _read_runs(run_dirs, reference_sim, t_start_ms, t_stop_ms):
 
 
 def _prepare_report_folder(out_dir, overwrite):
-    storage.prepare_run_folder(out_dir, overwrite=overwrite)
+    run_folder.prepare_run_folder(out_dir, overwrite=overwrite)
     # a rebuilt report may hold other runs; rasters named for runs no longer in it
     # must not be left beside it (a study copies the folder's figures into docs)
     for name in os.listdir(out_dir):
@@ -264,7 +264,7 @@ def build_report(run_dirs, out_dir, reference_sim="nest", t_start_ms=None, t_sto
     Every check (folders readable, one model, distinct seeds, enough reference
     runs, window inside the recordings, ``out_dir`` empty unless ``overwrite``)
     happens before anything is computed or written; a failed check raises
-    :class:`pd14_pynn.validation.runs.RunFolderError` or ``pd14_pynn.storage.OutputExistsError``.
+    :class:`pd14_pynn.validation.runs.RunFolderError` or ``pd14_pynn.run_folder.OutputExistsError``.
 
     The returned dict is what ``summary.json`` holds (NaN written as None), plus
     ``files``: the paths written.
@@ -324,7 +324,7 @@ def main(argv=None):
                                t_start_ms=args.t_start, t_stop_ms=args.t_stop,
                                bin_size_ms=args.bin_size, n_neurons_cc=args.n_neurons_cc,
                                sample_seed=args.sample_seed, overwrite=args.overwrite)
-    except (runs.RunFolderError, storage.OutputFolderError) as err:
+    except (runs.RunFolderError, run_folder.OutputFolderError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print()

@@ -1,6 +1,6 @@
 """The response to the thalamic pulse: PSTHs, their features, bands and verdicts.
 
-Pure functions on spike arrays (:class:`pd14_pynn.storage.PopulationSpikes`); no
+Pure functions on spike arrays (:class:`pd14_pynn.spike_tables.PopulationSpikes`); no
 simulator, no files. Times in ms, rates in spikes/s per neuron (1/s).
 
 One trial (one run):
@@ -64,7 +64,7 @@ def psth(spikes, t_start_ms=DEFAULT_WINDOW_MS[0], t_stop_ms=DEFAULT_WINDOW_MS[1]
          bin_ms=DEFAULT_BIN_MS):
     """PSTH of one population: ``(edges_ms, rate_hz)``.
 
-    ``spikes``: a :class:`~pd14_pynn.storage.PopulationSpikes` (or anything with
+    ``spikes``: a :class:`~pd14_pynn.spike_tables.PopulationSpikes` (or anything with
     ``times_ms`` and ``size``). Bins are ``[edge, edge + bin_ms)``; ``rate_hz`` is
     the count per bin / (neurons x bin width in s), in spikes/s per neuron.
     """
@@ -138,7 +138,7 @@ def population_responses(table, onset_ms, window_ms=DEFAULT_WINDOW_MS, bin_ms=DE
                          search_ms=DEFAULT_SEARCH_MS):
     """``{population: {"edges_ms", "rate_hz", "features"}}`` for one run.
 
-    ``table``: ``{population: PopulationSpikes}`` (:func:`pd14_pynn.storage.spike_table`).
+    ``table``: ``{population: PopulationSpikes}`` (:func:`pd14_pynn.spike_tables.spike_table`).
     """
     out = {}
     for key, spikes in table.items():

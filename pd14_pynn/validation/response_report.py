@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from pd14_pynn import storage
+from pd14_pynn import run_folder, spike_tables, storage
 from pd14_pynn.validation import figures, report, response, runs
 from pd14_pynn.validation.distances import combine_verdicts
 
@@ -47,13 +47,13 @@ def build_response_report(run_dirs, out_dir, reference_sim="nest",
     if len(groups.get(reference_sim, [])) < 2:
         raise runs.RunFolderError(f"the trial-to-trial band needs >= 2 trials of "
                                   f"{reference_sim!r}, got {len(groups.get(reference_sim, []))}")
-    storage.prepare_run_folder(out_dir, overwrite=overwrite)
+    run_folder.prepare_run_folder(out_dir, overwrite=overwrite)
 
     trials = {}
     for simulator, group in groups.items():
         trials[simulator] = [
             response.population_responses(
-                storage.spike_table(storage.read_block(storage.spike_file(run.path))),
+                spike_tables.spike_table(storage.read_block(storage.spike_file(run.path))),
                 onset, window_ms, bin_ms, smooth_bins, k_sd, search_ms)
             for run in group]
     band = response.trial_band(trials[reference_sim], onset, smooth_bins)

@@ -14,7 +14,7 @@ import dataclasses
 import json
 import os
 
-from pd14_pynn import storage
+from pd14_pynn import run_folder, storage
 
 #: parameters that may differ between the runs of one comparison: the seed is what
 #: the baseline varies; threads and voltage recording do not change the model, nor
@@ -122,10 +122,10 @@ def read_run(path):
     """
     if not os.path.isdir(path):
         raise RunFolderError(f"run folder {path!r} does not exist")
-    status = storage.read_status(path)
+    status = run_folder.read_status(path)
     if status is not None and status.get("status") != "complete":
         raise RunFolderError(
-            f"{path!r} holds {storage.describe_folder(path)}, not a complete run; its partial "
+            f"{path!r} holds {run_folder.describe_folder(path)}, not a complete run; its partial "
             f"spikes are not comparable: rerun it ({status.get('rerun') or 'with --overwrite'}) "
             f"or leave it out")
     run = Run(path=path, parameters=_read(path, "parameters.json"),

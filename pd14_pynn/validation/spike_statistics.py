@@ -44,7 +44,7 @@ import elephant.utils
 from elephant.conversion import BinnedSpikeTrain
 from elephant.spike_train_correlation import correlation_coefficient
 
-from pd14_pynn import storage
+from pd14_pynn import spike_tables, storage
 from pd14_pynn.parameters import POPULATIONS
 
 #: names of the statistics, in report order
@@ -222,15 +222,15 @@ def spike_times_by_population(block):
 
     Ordered as :func:`group_by_population`, without making a ``neo.SpikeTrain``
     per neuron. Silent neurons get empty arrays. Read through
-    :func:`pd14_pynn.storage.spike_table`, so columnar files are split with one
+    :func:`pd14_pynn.spike_tables.spike_table`, so columnar files are split with one
     sort, not one pass per neuron.
     """
     groups, areas = {}, []
-    for text, spikes in storage.spike_table(block).items():
+    for text, spikes in spike_tables.spike_table(block).items():
         area, _, population = text.rpartition("/")
         if area not in areas:
             areas.append(area)
-        groups[(area, population)] = storage.split_by_neuron(spikes)
+        groups[(area, population)] = spike_tables.split_by_neuron(spikes)
     ordered = sorted(groups, key=lambda k: (areas.index(k[0]), _population_order(k)))
     return {key: groups[key] for key in ordered}
 

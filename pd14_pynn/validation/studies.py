@@ -40,7 +40,7 @@ import os
 import shutil
 import sys
 
-from pd14_pynn import backends, parameters, storage
+from pd14_pynn import backends, parameters, run_folder, storage
 
 from .study_estimates import estimate_memory_bytes, estimate_seconds
 
@@ -288,9 +288,9 @@ def _state(run_dir, params):
     """(state, why) of a run folder for the expected resolved ``params``."""
     if not os.path.exists(run_dir):
         return RUN, ""
-    status = storage.read_status(run_dir)
+    status = run_folder.read_status(run_dir)
     if status is None or status.get("status") != "complete":
-        return RERUN, storage.describe_folder(run_dir)
+        return RERUN, run_folder.describe_folder(run_dir)
     try:
         stored = storage.read_json(os.path.join(run_dir, "parameters.json"))
     except (OSError, json.JSONDecodeError) as err:

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 
-from pd14_pynn import backends, interrupts, parameters, storage
+from pd14_pynn import backends, interrupts, parameters, run_folder, storage
 
 
 def compare(args, argv, params, *, script, command_line):
@@ -43,7 +43,7 @@ def compare(args, argv, params, *, script, command_line):
     out = args.out or os.path.join("results", "study")
     for name in args.simulators:
         backends.get(name)
-    storage.check_output_folder(out, args.overwrite)
+    run_folder.check_output_folder(out, args.overwrite)
     # the options of a single run, passed through unchanged
     passthrough, skip = [], {"--simulators", "--seeds", "--reference-seeds", "--reference-sim",
                              "--out", "--seed"}
