@@ -86,6 +86,11 @@ def choose_threads(params, n_synapses):
 def import_simulator():
     """Import pyNN.nest (and NEST)."""
     require("nest", PACKAGE, NAME)
+    # PyNN 0.13 reads recorders and parameters with nest.GetStatus, which NEST 3.10
+    # deprecates with a two-line UserWarning in the middle of every run's output;
+    # the call still works, and it is PyNN's to change
+    warnings.filterwarnings("ignore", message=r"GetStatus\(\) is deprecated",
+                            category=UserWarning)
     return _import_pynn_nest()
 
 
