@@ -89,7 +89,7 @@ def import_simulator():
     # PyNN 0.13 reads recorders and parameters with nest.GetStatus, which NEST 3.10
     # deprecates with a two-line UserWarning in the middle of every run's output;
     # the call still works, and it is PyNN's to change
-    warnings.filterwarnings("ignore", message=r"GetStatus\(\) is deprecated",
+    warnings.filterwarnings("ignore", message=r"\s*GetStatus\(\) is deprecated",
                             category=UserWarning)
     return _import_pynn_nest()
 
