@@ -443,15 +443,17 @@ def _read_native(projections):
         connections = nest.GetConnections(sources, synapse_model=model)
         table = _status_table(connections._datum or [])
         del connections
-        # NEST appends each thread's connections in whichever order its threads finish
-        table = table[np.argsort(table["target_thread"], kind="stable")]
-        # connections onto populations outside ``projections`` (recorders) are left out
         at = np.minimum(np.searchsorted(ids, table["target"]), len(ids) - 1)
-        found = ids[at] == table["target"]
-        table, at = table[found], at[found]
-        by_projection = np.argsort(owner[at], kind="stable")
-        table, at = table[by_projection], at[by_projection]
-        bounds = np.searchsorted(owner[at], np.arange(len(projections) + 1))
+        # connections onto populations outside ``projections`` (recorders) go last;
+        # by projection, then by thread: NEST appends its threads' connections in
+        # whichever order the threads finish (a stable sort of 16-bit keys is a radix sort)
+        threads = int(table["target_thread"].max(initial=0)) + 1
+        key = np.where(ids[at] == table["target"], owner[at], len(projections)) * threads \
+            + table["target_thread"]
+        small = (len(projections) + 1) * threads <= 2**16
+        order = np.argsort(key.astype(np.uint16) if small else key, kind="stable")
+        table, at, key = table[order], at[order], key[order]
+        bounds = np.searchsorted(key, np.arange(len(projections) + 1) * threads)
         for k, projection in enumerate(projections):
             part, where = table[bounds[k]:bounds[k + 1]], at[bounds[k]:bounds[k + 1]]
             yield projection, (np.searchsorted(pre_ids, part["source"]).astype(index_type),
