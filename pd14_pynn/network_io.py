@@ -6,10 +6,11 @@
 * :func:`check`, :func:`check_model` -- before building: does a SONATA network
   fit the model (population sizes, the same projections)?
 
-Connections come from the backend's ``read_connections(projection)`` where it
+Connections come from the backend's ``read_connections(projections)`` where it
 has one (NEST: the connections NEST drew, read back with ``GetConnections``),
-otherwise from the projection's connector (numpy-drawn or given arrays). No
-per-synapse Python: every projection moves as four arrays. Imports no simulator.
+otherwise from the projection's connector (numpy-drawn or given arrays). They
+move as arrays, in pieces that :func:`pd14_pynn.sonata.write_network` writes
+as they come. Imports no simulator.
 """
 
 import numpy as np
@@ -164,25 +165,32 @@ def read_connections_generic(projection):
     return projection._connector.draw(projection, local_only=False)
 
 
-def edges(model, read_connections=None):
-    """:class:`~pd14_pynn.sonata.Edges` of every projection, made one at a time."""
-    read = read_connections or read_connections_generic
-    for projection in projections(model):
-        sources, targets, weights_pA, delays_ms = read(projection)
-        yield sonata.Edges(projection.pre.label, projection.post.label, sources, targets,
-                           weights_pA, delays_ms, projection.receptor_type)
+def edges(model, backend=None):
+    """:class:`~pd14_pynn.sonata.Edges` of every projection, in pieces as they are read.
+
+    Connections are read by ``backend.read_connections`` where it reads them
+    (NEST's own draws), otherwise from the connectors."""
+    found = projections(model)
+    # an empty piece of each first: the edge populations keep the model's order
+    for projection in found:
+        yield _edges(projection, *(np.empty(0, dtype=int),) * 2, *(np.empty(0),) * 2)
+    pieces = None if backend is None else backend.read_connections(found)
+    if pieces is None:
+        pieces = ((projection, read_connections_generic(projection)) for projection in found)
+    for projection, arrays in pieces:
+        yield _edges(projection, *arrays)
+
+
+def _edges(projection, sources, targets, weights_pA, delays_ms):
+    return sonata.Edges(projection.pre.label, projection.post.label, sources, targets,
+                        weights_pA, delays_ms, projection.receptor_type)
 
 
 def save(folder, model, backend=None, metadata=None):
     """Write a built model as a SONATA network into ``folder``; returns the bytes written.
 
-    Connections are read by ``backend.read_connections`` where it reads them
-    (NEST's own draws), otherwise from the connectors. The config's ``run``
-    section is the model's resolution and its whole simulated time
-    (presimulation included)."""
-    def read(projection):
-        found = None if backend is None else backend.read_connections(projection)
-        return read_connections_generic(projection) if found is None else found
+    The config's ``run`` section is the model's resolution and its whole
+    simulated time (presimulation included)."""
     params = model.params
     run = {"dt": params["resolution_ms"], "tstop": params["t_presim_ms"] + params["t_sim_ms"]}
-    return sonata.write_network(folder, nodes(model), edges(model, read), metadata, run)
+    return sonata.write_network(folder, nodes(model), edges(model, backend), metadata, run)

@@ -133,7 +133,10 @@ def write_network(folder, nodes, edges, metadata=None, run=None):
     """Write a SONATA network into ``folder`` (created); returns its size in bytes.
 
     ``nodes``: :class:`Nodes` in order; ``edges``: an iterable of :class:`Edges`
-    (it may be a generator: each edge population is written, then released);
+    (it may be a generator). Several :class:`Edges` of one edge population are
+    pieces of it, in order; pieces of different populations may interleave. Edges
+    are written a ``CHUNK`` at a time as they come, so memory stays bounded by
+    one piece plus less than a ``CHUNK`` per population not yet finished;
     ``metadata``: plain data stored under ``"pd14"`` in the circuit config
     (simulator, seed, scaling, ...); ``run``: ``{"dt": ms, "tstop": ms}``, the
     config's ``run`` section, which NEST's ``SonataNetwork`` and BMTK need to
@@ -172,22 +175,27 @@ def write_network(folder, nodes, edges, metadata=None, run=None):
     with open(os.path.join(folder, COMPONENTS, SYNAPSE_PARAMS_FILE), "w") as out:
         json.dump({}, out)
 
-    edge_types = []
+    writers = {}
     with h5py.File(os.path.join(folder, EDGES_FILE), "w") as handle:
         _mark_sonata(handle)
         root = handle.create_group("edges")
-        for type_id, edge in enumerate(edges):
-            for end in (edge.source, edge.target):
-                if end not in names:
-                    raise ValueError(f"edge population {edge.name!r} refers to node population "
-                                     f"{end!r}, which is not among the nodes {names}")
-            _write_edges(root.create_group(edge.name), edge, type_id,
-                         sizes[edge.source], sizes[edge.target])
-            # "receptor", not NEST's "receptor_type": SonataNetwork hands every edge-type
-            # column that names a synapse parameter to NEST, and a port is a number
-            edge_types.append([type_id, edge.name, SYNAPSE_MODEL, SYNAPSE_PARAMS_FILE,
-                               edge.receptor, edge.source, edge.target, len(edge.sources)])
+        for edge in edges:
+            if edge.name not in writers:
+                for end in (edge.source, edge.target):
+                    if end not in names:
+                        raise ValueError(f"edge population {edge.name!r} refers to node "
+                                         f"population {end!r}, which is not among the nodes "
+                                         f"{names}")
+                writers[edge.name] = _EdgeWriter(root, edge, len(writers), sizes[edge.source],
+                                                 sizes[edge.target])
+            writers[edge.name].add(edge)
             del edge  # a generator's arrays can go before the next are made
+        for writer in writers.values():
+            writer.finish()
+    # "receptor", not NEST's "receptor_type": SonataNetwork hands every edge-type
+    # column that names a synapse parameter to NEST, and a port is a number
+    edge_types = [[w.type_id, w.name, SYNAPSE_MODEL, SYNAPSE_PARAMS_FILE, w.receptor, w.source,
+                   w.target, w.n] for w in writers.values()]
     _write_csv(os.path.join(folder, EDGE_TYPES_FILE),
                ["edge_type_id", "pop_name", "model_template", "dynamics_params", "receptor",
                 "source_population", "target_population", "n_edges"], edge_types)
@@ -251,34 +259,6 @@ def simulation_config(nodes, edge_populations, run):
     return config
 
 
-def _write_edges(group, edge, type_id, n_sources, n_targets):
-    n = len(edge.sources)
-    if not len(edge.targets) == len(edge.weights_pA) == len(edge.delays_ms) == n:
-        raise ValueError(f"edge population {edge.name!r}: arrays of different lengths")
-    def column(name, data, dtype, where=group):
-        return where.create_dataset(name, data=np.asarray(data, dtype=dtype),
-                                    **_filters(dtype, n))
-
-    column("source_node_id", edge.sources, np.uint64).attrs["node_population"] = edge.source
-    column("target_node_id", edge.targets, np.uint64).attrs["node_population"] = edge.target
-    column("edge_type_id", np.full(n, type_id), np.uint64)
-    column("edge_group_id", np.zeros(n), np.uint32)
-    column("edge_group_index", np.arange(n), np.uint64)
-    attributes = group.create_group("0")
-    column("syn_weight", edge.weights_pA, np.float64, attributes).attrs["units"] = "pA"
-    column("delay", edge.delays_ms, np.float64, attributes).attrs["units"] = "ms"
-    for name, ids, n_nodes in (("source_to_target", edge.sources, n_sources),
-                               ("target_to_source", edge.targets, n_targets)):
-        index = group.create_group(f"indices/{name}")
-        node_ranges, edge_ranges = edge_index(np.asarray(ids), n_nodes)
-        for dataset, data in (("node_id_to_ranges", node_ranges),
-                              ("range_to_edge_id", edge_ranges)):
-            index.create_dataset(dataset, data=data, **_filters(data.dtype, len(data), 2))
-        # BMTK (1.2) reads and writes the singular name and refuses an index without
-        # it: a second name for the same dataset (an HDF5 hard link, no bytes)
-        index["node_id_to_range"] = index["node_id_to_ranges"]
-
-
 def _filters(dtype, n, width=None):
     """h5py's dataset options for a column of ``n`` rows (``width`` columns)."""
     if n == 0 or not np.issubdtype(dtype, np.integer):
@@ -308,6 +288,90 @@ def edge_index(node_ids, n_nodes):
                                    np.searchsorted(sorted_nodes, nodes, "right")])
     edge_ranges = np.column_stack([starts[order], ends[order]]).reshape(-1, 2)
     return node_ranges.astype(np.uint64), edge_ranges.astype(np.uint64)
+
+
+class _EdgeWriter:
+    """One edge population, written as its pieces come: whole ``CHUNK``s as soon as
+    they are there, the rest at :meth:`finish`. A population of fewer than
+    ``CHUNK`` edges is written at once, in one chunk of its size."""
+
+    def __init__(self, root, edge, type_id, n_sources, n_targets):
+        self.root, self.name, self.type_id = root, edge.name, type_id
+        self.n_nodes = {"source_to_target": n_sources, "target_to_source": n_targets}
+        self.source, self.target, self.receptor = edge.source, edge.target, edge.receptor
+        self.pending, self.n_pending, self.n, self.group = [], 0, 0, None
+
+    def add(self, edge):
+        n = len(edge.sources)
+        if not len(edge.targets) == len(edge.weights_pA) == len(edge.delays_ms) == n:
+            raise ValueError(f"edge population {edge.name!r}: arrays of different lengths")
+        if n:
+            self.pending.append((np.asarray(edge.sources, dtype=np.uint64),
+                                 np.asarray(edge.targets, dtype=np.uint64),
+                                 np.asarray(edge.weights_pA, dtype=np.float64),
+                                 np.asarray(edge.delays_ms, dtype=np.float64)))
+            self.n_pending += n
+        if self.n_pending >= CHUNK:
+            self._write(self.n_pending // CHUNK * CHUNK)
+
+    def finish(self):
+        """Write what is pending, then the two edge indices (from the whole file)."""
+        self._write(self.n_pending)
+        for name, column in (("source_to_target", "source_node_id"),
+                             ("target_to_source", "target_node_id")):
+            index = self.group.create_group(f"indices/{name}")
+            node_ranges, edge_ranges = edge_index(self.group[column][:], self.n_nodes[name])
+            for dataset, data in (("node_id_to_ranges", node_ranges),
+                                  ("range_to_edge_id", edge_ranges)):
+                index.create_dataset(dataset, data=data, **_filters(data.dtype, len(data), 2))
+            # BMTK (1.2) reads and writes the singular name and refuses an index without
+            # it: a second name for the same dataset (an HDF5 hard link, no bytes)
+            index["node_id_to_range"] = index["node_id_to_ranges"]
+
+    def _write(self, count):
+        """Write the first ``count`` pending edges; keep the rest pending."""
+        columns = [np.concatenate(c) for c in zip(*self.pending)] if self.pending \
+            else [np.empty(0, np.uint64)] * 2 + [np.empty(0)] * 2
+        self.pending = [tuple(c[count:] for c in columns)] if count < self.n_pending else []
+        self.n_pending -= count
+        sources, targets, weights, delays = (c[:count] for c in columns)
+        if self.group is None:
+            self._create(whole=not self.pending and count < CHUNK)
+        start, self.n = self.n, self.n + count
+        data = {"source_node_id": sources, "target_node_id": targets,
+                "edge_type_id": np.full(count, self.type_id, dtype=np.uint64),
+                "edge_group_id": np.zeros(count, dtype=np.uint32),
+                "edge_group_index": np.arange(start, self.n, dtype=np.uint64),
+                "0/syn_weight": weights, "0/delay": delays}
+        for name, values in data.items():
+            if self.whole:
+                self.group.create_dataset(name, data=values,
+                                          **_filters(values.dtype, count))
+            else:
+                self.group[name].resize((self.n,))
+                self.group[name][start:] = values
+        if self.whole:
+            self._attributes()
+
+    def _attributes(self):
+        self.group["source_node_id"].attrs["node_population"] = self.source
+        self.group["target_node_id"].attrs["node_population"] = self.target
+        self.group["0/syn_weight"].attrs["units"] = "pA"
+        self.group["0/delay"].attrs["units"] = "ms"
+
+    def _create(self, whole):
+        """The group; unless ``whole`` (written at once), its datasets, growing by CHUNKs."""
+        self.group, self.whole = self.root.create_group(self.name), whole
+        self.group.create_group("0")
+        if not whole:
+            for name, dtype in (("source_node_id", np.uint64), ("target_node_id", np.uint64),
+                                ("edge_type_id", np.uint64), ("edge_group_id", np.uint32),
+                                ("edge_group_index", np.uint64), ("0/syn_weight", np.float64),
+                                ("0/delay", np.float64)):
+                # growing datasets must be chunked; floats are not packed
+                self.group.create_dataset(name, shape=(0,), maxshape=(None,), dtype=dtype,
+                                          **(_filters(dtype, CHUNK) or {"chunks": (CHUNK,)}))
+            self._attributes()
 
 
 def folder_bytes(folder):

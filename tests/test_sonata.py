@@ -20,6 +20,7 @@ from pd14_pynn import cli, derive, network_io, parameters, sonata, spike_tables,
 from pd14_pynn.connectivity import draw_connections
 from pd14_pynn.network import Microcircuit
 from pd14_pynn.parameters import POPULATIONS
+from conftest import scenario_fields
 from scenario import DUMPED
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -192,6 +193,46 @@ def test_edge_groups_and_edge_type_columns(tmp_path):
         del handle["edges/B_to_A/5/syn_weight"]
     with pytest.raises(sonata.NetworkFileError, match="B_to_A has no 'syn_weight'"):
         sonata.NetworkFile(str(tmp_path))
+
+
+def test_pieces_written_as_they_come_read_back_whole(tmp_path, monkeypatch):
+    # chunks of 4 edges: populations of 0, 3 (< a chunk), 4 and 11 edges in interleaved
+    # pieces of 0-5 edges are each stored as their pieces joined in order
+    monkeypatch.setattr(sonata, "CHUNK", 4)
+    rng = np.random.default_rng(1)
+    nodes = [sonata.Nodes(name, 6, "point_neuron", "pyNN:IF_curr_exp", {}) for name in "AB"]
+    sizes = {("A", "A"): [0, 0], ("A", "B"): [2, 0, 1], ("B", "A"): [4], ("B", "B"): [5, 1, 5]}
+    pieces, whole = [], {}
+    for k in range(3):
+        for (source, target), counts in sizes.items():
+            if k < len(counts):
+                n = counts[k]
+                edge = sonata.Edges(source, target, rng.integers(0, 6, n), rng.integers(0, 6, n),
+                                    rng.normal(size=n), rng.random(n), "excitatory")
+                pieces.append(edge)
+                whole.setdefault((source, target), []).append(edge)
+    sonata.write_network(tmp_path, nodes, iter(pieces))
+    network = sonata.NetworkFile(str(tmp_path))
+    with h5py.File(tmp_path / "edges.h5", "r") as handle:
+        for type_id, ((source, target), parts) in enumerate(whole.items()):
+            want = [np.concatenate([getattr(p, name) for p in parts]) for name in
+                    ("sources", "targets", "weights_pA", "delays_ms")]
+            for got, expected in zip(network.edges(source, target), want):
+                np.testing.assert_array_equal(got, expected)
+            group = handle["edges"][f"{source}_to_{target}"]
+            n = len(want[0])
+            np.testing.assert_array_equal(group["edge_type_id"][()], np.full(n, type_id))
+            np.testing.assert_array_equal(group["edge_group_index"][()], np.arange(n))
+            np.testing.assert_array_equal(group["edge_group_id"][()], np.zeros(n))
+            assert group["target_node_id"].attrs["node_population"] == target
+            assert group["0/delay"].attrs["units"] == "ms"
+            # integers packed chunk by chunk; floats raw, chunked only where they grew
+            assert group["source_node_id"].chunks == ((min(n, 4),) if n else None)
+            assert group["0/syn_weight"].chunks == ((4,) if n >= 4 else None)
+    with open(tmp_path / "edge_types.csv") as handle:
+        rows = list(csv.DictReader(handle, delimiter=" "))
+    assert [(r["pop_name"], r["n_edges"]) for r in rows] == \
+        [("A_to_A", "0"), ("A_to_B", "3"), ("B_to_A", "4"), ("B_to_B", "11")]
 
 
 def save_tiny_circuit(folder, params):
@@ -376,3 +417,14 @@ def test_multi_area_model_saves_and_loads_every_projection(tmp_path):
         for x, y in zip(network_io.read_connections_generic(a),
                         network_io.read_connections_generic(b)):
             np.testing.assert_array_equal(x, y)
+
+
+def test_nest_reads_back_the_connections_it_drew_as_before():
+    # every connection of every projection (thalamic ones too, 2 threads) equals what the
+    # previous reader (GetConnections(pre, post), per projection) found, and two reads
+    # give the same order
+    n_projections, n_connections, same, twice = scenario_fields("nest_read_scenario.py", "READ")
+    params = parameters.resolve({"N_scaling": 0.02, "K_scaling": 0.02, "thalamic_input": True})
+    expected = network_io.expected_edges(params)
+    assert int(n_projections) == len(expected) and int(n_connections) == sum(expected.values())
+    assert same == "True" and twice == "True"

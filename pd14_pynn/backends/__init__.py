@@ -110,9 +110,11 @@ class Backend:
     def finish_build(self, sim):
         """Anything to do between the last ``Projection`` and the first run."""
 
-    def read_connections(self, projection):
-        """``(sources, targets, weights_pA, delays_ms)`` of a built projection, or
-        None to have :mod:`pd14_pynn.network_io` read them through PyNN."""
+    def read_connections(self, projections):
+        """The connections of built ``projections`` as pieces ``(projection,
+        (sources, targets, weights_pA, delays_ms))`` (population indices; a
+        projection may come in several pieces, interleaved with others'), or None
+        to have :mod:`pd14_pynn.network_io` read them from the connectors."""
         return None
 
     # --- running ------------------------------------------------------------

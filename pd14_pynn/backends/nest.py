@@ -27,6 +27,7 @@ population pairs are connected natively.
 
 import importlib.util
 import math
+import operator
 import os
 import re
 import warnings
@@ -386,46 +387,98 @@ def _redrawn_normal(mean, sd, low, high):
     return nest.math.redraw(nest.random.normal(mean, sd), min=low, max=high)
 
 
-# connections read back per GetConnections call: NEST builds one Python dict per
-# connection (~1 kB while it lives), so reading goes in pieces of bounded memory
-READ_CHUNK = 200_000
+# Connections NEST drew are read back per source population, one GetConnections
+# call per slice of its neurons. Each call walks every connection of this process
+# (NEST checks each one's source: ~9 ns per connection at 2 threads, measured on
+# 1e7 connections, so ~2.5 s a call at full scale) and returns one Python object
+# per connection found (~70 bytes): calls of ~4e6 connections bound both.
+READ_CALL = 4_000_000
+# NEST 3.10 gives connection properties only as one dict per connection
+# (llapi_get_connection_status; no call returns arrays): ~4-4.5 us per connection
+# asked for 100-500 at a time, ~6 us for 2000 at a time (measured, 2 threads)
+STATUS_PIECE = 250
+_STATUS = np.dtype([("source", np.int64), ("target", np.int64), ("target_thread", np.int64),
+                    ("weight", np.float64), ("delay", np.float64)])
 
 
-def read_connections(projection):
-    """``(sources, targets, weights_pA, delays_ms)`` of a projection, as population indices.
+def read_connections(projections):
+    """Every connection of ``projections``, as pieces ``(projection, (sources, targets,
+    weights_pA, delays_ms))`` with population indices.
 
-    Connections NEST drew are read back from NEST; drawn or given arrays come from
-    the connector. NEST 3.10's Python API returns connection properties only as
-    one dict per connection (measured ~11 us per connection, 2 cores), so this is
-    slow for large networks: ``connectivity_rng="numpy"`` saves in seconds instead.
-    NEST holds only this process's connections: under MPI each rank reads its share.
+    Drawn or given arrays come from the connector, one piece per projection.
+    Connections NEST drew are read back from NEST, source population by source
+    population: ``GetConnections`` given targets as well compares each connection
+    found with every target in turn (``std::find``: ~5 us per connection onto
+    2e4 neurons), so it gets the sources only and the connections are sorted
+    into projections here. A projection's pieces come in NEST's storage order
+    (thread by thread), the same on every read of the same network. One process
+    only (``check_save_connectivity``).
     """
-    connector = projection._connector
-    if connector.rng != "native" or not getattr(projection, "nest_synapse_model", None):
-        return connector.draw(projection, local_only=False)
+    native = {}
+    for projection in projections:
+        if projection._connector.rng == "native" and \
+                getattr(projection, "nest_synapse_model", None):
+            native.setdefault(id(projection.pre), []).append(projection)
+        else:
+            yield projection, projection._connector.draw(projection, local_only=False)
+    for group in native.values():
+        yield from _read_native(group)
+
+
+def _read_native(projections):
+    """The pieces of NEST-drawn ``projections`` that share one source population."""
     import nest
+    pre, model = projections[0].pre, projections[0].nest_synapse_model
+    if {p.nest_synapse_model for p in projections} != {model} or \
+            len({id(p.post) for p in projections}) < len(projections):
+        raise BackendError(f"cannot read back the connections from {pre.label}: two "
+                           f"projections onto one population, or two synapse models")
+    pre_ids = np.asarray(pre.all_cells, dtype=np.int64)
+    # every target's node ID -> its projection and index in its population, by node ID
+    post_ids = [np.asarray(p.post.all_cells, dtype=np.int64) for p in projections]
+    order = np.argsort(np.concatenate(post_ids), kind="stable")
+    ids = np.concatenate(post_ids)[order]
+    owner = np.repeat(np.arange(len(projections)), [len(x) for x in post_ids])[order]
+    index = np.concatenate([np.arange(len(x)) for x in post_ids])[order]
+    index_type = np.int32 if max(len(pre_ids), len(ids)) < 2**31 else np.int64
+    n_total = max(sum(int(p._connector.spec.n_synapses) for p in projections), 1)
+    step = max(1, int(len(pre_ids) * READ_CALL / n_total))
+    for first in range(0, len(pre_ids), step):
+        sources = pre.node_collection[first:min(first + step, len(pre_ids))]
+        connections = nest.GetConnections(sources, synapse_model=model)
+        table = _status_table(connections._datum or [])
+        del connections
+        at = np.minimum(np.searchsorted(ids, table["target"]), len(ids) - 1)
+        # connections onto populations outside ``projections`` (recorders) go last;
+        # by projection, then by thread: NEST appends its threads' connections in
+        # whichever order the threads finish (a stable sort of 16-bit keys is a radix sort)
+        threads = int(table["target_thread"].max(initial=0)) + 1
+        key = np.where(ids[at] == table["target"], owner[at], len(projections)) * threads \
+            + table["target_thread"]
+        small = (len(projections) + 1) * threads <= 2**16
+        order = np.argsort(key.astype(np.uint16) if small else key, kind="stable")
+        table, at, key = table[order], at[order], key[order]
+        bounds = np.searchsorted(key, np.arange(len(projections) + 1) * threads)
+        for k, projection in enumerate(projections):
+            part, where = table[bounds[k]:bounds[k + 1]], at[bounds[k]:bounds[k + 1]]
+            yield projection, (np.searchsorted(pre_ids, part["source"]).astype(index_type),
+                               index[where].astype(index_type),
+                               np.ascontiguousarray(part["weight"]),
+                               np.ascontiguousarray(part["delay"]))
+
+
+def _status_table(connections):
+    """Source, target, thread, weight and delay of NEST ``ConnectionObject``s, as
+    one structured array (NEST's dicts are made ``STATUS_PIECE`` at a time)."""
     from nest import nestkernel_api
-    pre, post = projection.pre.node_collection, projection.post.node_collection
-    n_total = max(int(connector.spec.n_synapses), 1)
-    step = max(1, int(len(pre) * READ_CHUNK / n_total))  # sources per GetConnections call
-    pieces = []
-    for first in range(0, len(pre), step):
-        connections = nest.GetConnections(pre[first:min(first + step, len(pre))], post,
-                                          synapse_model=projection.nest_synapse_model)
-        if len(connections) == 0:
-            continue
-        status = nestkernel_api.llapi_get_connection_status(connections._datum)
-        pieces.append(np.array([(d["source"], d["target"], d["weight"], d["delay"])
-                                for d in status], dtype=float).reshape(-1, 4))
-        del connections, status
-    table = np.concatenate(pieces) if pieces else np.empty((0, 4))
-    pre_ids = np.asarray(projection.pre.all_cells, dtype=np.int64)
-    post_ids = np.asarray(projection.post.all_cells, dtype=np.int64)
-    index_type = np.int32 if max(len(pre_ids), len(post_ids)) < 2**31 else np.int64
-    # PyNN populations hold increasing node IDs; searchsorted maps IDs to indices
-    return (np.searchsorted(pre_ids, table[:, 0].astype(np.int64)).astype(index_type),
-            np.searchsorted(post_ids, table[:, 1].astype(np.int64)).astype(index_type),
-            table[:, 2].copy(), table[:, 3].copy())
+    keys = operator.itemgetter(*_STATUS.names)
+    table = np.empty(len(connections), dtype=_STATUS)
+    for first in range(0, len(connections), STATUS_PIECE):
+        status = nestkernel_api.llapi_get_connection_status(
+            connections[first:first + STATUS_PIECE])
+        table[first:first + len(status)] = np.fromiter(map(keys, status), dtype=_STATUS,
+                                                       count=len(status))
+    return table
 
 
 _CONNECTED_PAIRS = set()
