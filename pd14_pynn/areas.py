@@ -72,7 +72,7 @@ class MultiAreaModel:
         What to do when the inter-area input of a population exceeds its whole
         background: raise ``ValueError`` (default), or warn and keep no
         background.
-    connectivity : pd14_pynn.sonata.NetworkFile, optional
+    connectivity : pd14_pynn.sonata_reader.NetworkFile, optional
         Take every projection's connections (recurrent, thalamic, inter-area)
         from this SONATA network instead of drawing them.
 

@@ -51,7 +51,7 @@ class Microcircuit:
     extra_dc_pA : array of 8, optional
         DC (pA) added to each population's ``i_offset``, e.g. the compensation
         of inter-area input lost to K-scaling.
-    connectivity : pd14_pynn.sonata.NetworkFile, optional
+    connectivity : pd14_pynn.sonata_reader.NetworkFile, optional
         Take every projection's connections from this SONATA network (saved by
         an earlier run) instead of drawing them; check it first with
         :func:`pd14_pynn.network_io.check`.

@@ -48,7 +48,7 @@ def population_sizes(params, label=""):
 def check(network, params, label=""):
     """Raise ``sonata.NetworkFileError`` unless ``network`` fits the microcircuit ``params``.
 
-    ``network``: a :class:`~pd14_pynn.sonata.NetworkFile`. The populations must
+    ``network``: a :class:`~pd14_pynn.sonata_reader.NetworkFile`. The populations must
     have the model's sizes and cell models the model builds (IF_curr_exp as NEST's
     or PyNN's template; the thalamus virtual), and the file must hold exactly the
     model's projections (a file saved with ``--thalamic`` needs ``--thalamic``, and the reverse).

@@ -24,7 +24,7 @@ import sys
 import time
 
 from . import (backends, interrupts, network_io, parallel, parameters, resources, run_folder,
-               run_record, sonata, storage, summary)
+               run_record, sonata, sonata_reader, storage, summary)
 from .progress import SimulationProgress
 
 
@@ -45,7 +45,7 @@ def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None,
     parameters.validate(params)
     check_spike_format(spike_format, params)
     if connectivity is not None:
-        network = sonata.NetworkFile(connectivity)
+        network = sonata_reader.NetworkFile(connectivity)
         if model is None:
             network_io.check(network, params)
         else:
@@ -250,7 +250,9 @@ def build(run):
         from .network import Microcircuit  # imports PyNN: not needed for checks or --help
         run.model = Microcircuit(None, params)
     model = run.model
-    network_file = sonata.NetworkFile(run.connectivity) if run.connectivity is not None else None
+    network_file = None
+    if run.connectivity is not None:
+        network_file = sonata_reader.NetworkFile(run.connectivity)
     model.sim, model.verbose, model.connectivity = sim, run.verbose, network_file
     if model.fast is True:
         model.fast = run.backend.fast_paths(sim)

@@ -10,7 +10,7 @@ import argparse
 
 import numpy as np
 
-from pd14_pynn import backends, derive, parameters, sonata
+from pd14_pynn import backends, derive, parameters, sonata_reader
 from pd14_pynn.network import Microcircuit
 from pd14_pynn.parameters import POPULATIONS
 
@@ -29,7 +29,7 @@ def main(simulator, seed, out, fast=True, rng="native", scale=SCALE, connectivit
                                  "connectivity_rng": rng, "brian2_device": brian2_device})
     n_syn = int(derive.derive(params)["num_synapses"].sum())
     backend.setup(sim, params, n_syn)
-    network = sonata.NetworkFile(connectivity) if connectivity else None
+    network = sonata_reader.NetworkFile(connectivity) if connectivity else None
     circuit = Microcircuit(sim, params, fast=fast, verbose=False, connectivity=network).build()
     sim.run(T_SIM_MS)
     if backend.deferred(sim):  # Brian2 standalone: the run above was queued

@@ -16,7 +16,8 @@ import h5py
 import numpy as np
 import pytest
 
-from pd14_pynn import cli, derive, network_io, parameters, sonata, spike_tables, storage
+from pd14_pynn import (cli, derive, network_io, parameters, sonata, sonata_reader, spike_tables,
+                       storage)
 from pd14_pynn.connectivity import draw_connections
 from pd14_pynn.network import Microcircuit
 from pd14_pynn.parameters import POPULATIONS
@@ -131,7 +132,7 @@ def test_network_file_reads_back_exactly(tmp_path):
     for path in (tmp_path / "run", tmp_path / "run" / "network",
                  tmp_path / "run" / "network" / "circuit_config.json",
                  tmp_path / "run" / "network" / "simulation_config.json"):
-        network = sonata.NetworkFile(str(path))
+        network = sonata_reader.NetworkFile(str(path))
         assert network.sizes == {"A": 5, "B": 3}
         for edge in edges:
             for got, want in zip(network.edges(edge.source, edge.target),
@@ -143,14 +144,14 @@ def test_network_file_reads_back_exactly(tmp_path):
     with pytest.raises(sonata.NetworkFileError, match="no edges from B to B"):
         network.edges("B", "B")
     with pytest.raises(sonata.NetworkFileError, match="no SONATA network"):
-        sonata.NetworkFile(str(tmp_path / "nowhere"))
+        sonata_reader.NetworkFile(str(tmp_path / "nowhere"))
 
 
 def test_files_written_before_issue_26_are_read(tmp_path):
     """tests/data/sonata_before_issue26: synthetic_network as the writer of commit 8973202
     wrote it (PyNN's model names and units, 0/v_init, gzip-compressed edges, no indices,
     no simulation config); users' run folders hold such files."""
-    old = sonata.NetworkFile(os.path.join(HERE, "data", "sonata_before_issue26"))
+    old = sonata_reader.NetworkFile(os.path.join(HERE, "data", "sonata_before_issue26"))
     nodes, edges, _ = synthetic_network(tmp_path / "network")
     assert old.sizes == {"A": 5, "B": 3}
     for edge in edges:
@@ -185,14 +186,14 @@ def test_edge_groups_and_edge_type_columns(tmp_path):
     types = (tmp_path / "edge_types.csv").read_text().splitlines()
     types = [types[0] + " delay"] + [row + " 2.5" for row in types[1:]]
     (tmp_path / "edge_types.csv").write_text("\n".join(types) + "\n")
-    sources, targets, weights, delays = sonata.NetworkFile(str(tmp_path)).edges("B", "A")
+    sources, targets, weights, delays = sonata_reader.NetworkFile(str(tmp_path)).edges("B", "A")
     np.testing.assert_array_equal(sources, edges[0].sources)
     np.testing.assert_array_equal(weights, edges[0].weights_pA)
     np.testing.assert_array_equal(delays, np.where(group_id == 5, 2.5, edges[0].delays_ms))
     with h5py.File(tmp_path / "edges.h5", "r+") as handle:
         del handle["edges/B_to_A/5/syn_weight"]
     with pytest.raises(sonata.NetworkFileError, match="B_to_A has no 'syn_weight'"):
-        sonata.NetworkFile(str(tmp_path))
+        sonata_reader.NetworkFile(str(tmp_path))
 
 
 def test_pieces_written_as_they_come_read_back_whole(tmp_path, monkeypatch):
@@ -212,7 +213,7 @@ def test_pieces_written_as_they_come_read_back_whole(tmp_path, monkeypatch):
                 pieces.append(edge)
                 whole.setdefault((source, target), []).append(edge)
     sonata.write_network(tmp_path, nodes, iter(pieces))
-    network = sonata.NetworkFile(str(tmp_path))
+    network = sonata_reader.NetworkFile(str(tmp_path))
     with h5py.File(tmp_path / "edges.h5", "r") as handle:
         for type_id, ((source, target), parts) in enumerate(whole.items()):
             want = [np.concatenate([getattr(p, name) for p in parts]) for name in
@@ -247,7 +248,7 @@ def save_tiny_circuit(folder, params):
 def test_check_refuses_a_file_that_does_not_fit(tmp_path):
     params = parameters.resolve({"N_scaling": 0.01, "K_scaling": 0.01, "thalamic_input": True})
     save_tiny_circuit(tmp_path / "network", params)
-    network = sonata.NetworkFile(str(tmp_path))
+    network = sonata_reader.NetworkFile(str(tmp_path))
     network_io.check(network, params)  # fits
     assert network.sizes["TC"] == 902
     with pytest.raises(sonata.NetworkFileError, match="neurons in .* but .* in the model"):
@@ -259,7 +260,7 @@ def test_check_refuses_a_file_that_does_not_fit(tmp_path):
 def test_cells_are_saved_in_nests_names_and_units(tmp_path):
     params = parameters.resolve({"N_scaling": 0.01, "K_scaling": 0.01, "background": "dc"})
     save_tiny_circuit(tmp_path / "network", params)
-    network = sonata.NetworkFile(str(tmp_path))
+    network = sonata_reader.NetworkFile(str(tmp_path))
     dc_pA = derive.derive(params)["dc_pA"]
     for i, name in enumerate(POPULATIONS):
         cell = network.node_parameters(name)
@@ -279,7 +280,7 @@ def test_cells_are_saved_in_nests_names_and_units(tmp_path):
 def test_saved_numpy_network_is_the_drawn_one(tmp_path):
     params = parameters.resolve({"N_scaling": 0.01, "K_scaling": 0.01, "seed": 3})
     circuit = save_tiny_circuit(tmp_path / "network", params)
-    network = sonata.NetworkFile(str(tmp_path))
+    network = sonata_reader.NetworkFile(str(tmp_path))
     expected = network_io.expected_edges(params)
     assert len(network.edge_index) == len(expected) > 50
     sizes = derive.derive(params)["num_neurons"]
@@ -337,7 +338,7 @@ def test_nest_native_network_saved_and_loaded_gives_identical_spikes(nest_saved)
 
 def test_nest_native_file_holds_nests_network(nest_saved):
     saved, loaded = nest_saved
-    network, again = sonata.NetworkFile(str(saved)), sonata.NetworkFile(str(loaded))
+    network, again = sonata_reader.NetworkFile(str(saved)), sonata_reader.NetworkFile(str(loaded))
     params = parameters.resolve(json.loads((saved / "parameters.json").read_text()))
     expected = network_io.expected_edges(params)
     assert set(network.edge_index) == set(expected)
@@ -360,7 +361,7 @@ def test_nest_native_file_holds_nests_network(nest_saved):
 @pytest.mark.parametrize("simulator", ("nest", "neuron", "brian2"))
 def test_same_file_builds_the_same_connections_everywhere(scenario, nest_saved, simulator):
     saved, _ = nest_saved
-    network = sonata.NetworkFile(str(saved))
+    network = sonata_reader.NetworkFile(str(saved))
     result = scenario(simulator, SEED, connectivity=str(saved))
     counts = np.array([[len(network.edges(s, t)[0]) if network.has_edges(s, t) else 0
                         for s in POPULATIONS] for t in POPULATIONS])
@@ -400,7 +401,7 @@ def test_multi_area_model_saves_and_loads_every_projection(tmp_path):
 
     original = declare()
     network_io.save(str(tmp_path / "network"), original)
-    network = sonata.NetworkFile(str(tmp_path))
+    network = sonata_reader.NetworkFile(str(tmp_path))
     assert ("V1_L23E", "V2_L4E") in network.edge_index
     assert network.sizes["V2_L6I"] == original["V2"]["L6I"].size
     for label in ("V1", "V2"):

@@ -20,7 +20,7 @@ import h5py
 import numpy as np
 import pytest
 
-from pd14_pynn import cli, derive, network_io, parameters, sonata, storage
+from pd14_pynn import cli, derive, network_io, parameters, sonata_reader, storage
 from pd14_pynn.parameters import POPULATIONS
 from scenario import DUMPED
 
@@ -59,7 +59,7 @@ def save_tiny(folder, scale=0.02, **overrides):
 def test_libsonata_reads_populations_attributes_and_indices(tmp_path):
     libsonata = pytest.importorskip("libsonata")
     params, circuit = save_tiny(tmp_path / "network")
-    ours = sonata.NetworkFile(str(tmp_path))
+    ours = sonata_reader.NetworkFile(str(tmp_path))
     config = libsonata.CircuitConfig.from_file(str(tmp_path / "network" / "circuit_config.json"))
     assert config.node_populations == set(POPULATIONS)
     expected = network_io.expected_edges(params)
@@ -141,7 +141,7 @@ def test_bmtk_pointnet_simulates_a_saved_network_with_identical_spikes(pd14_run,
     pd14-pynn's run, so the same spikes, neuron by neuron."""
     pytest.importorskip("bmtk")
     spikes, n_connections = simulate_with("bmtk", sys.executable, pd14_run, tmp_path)
-    network = sonata.NetworkFile(str(pd14_run))
+    network = sonata_reader.NetworkFile(str(pd14_run))
     assert n_connections == sum(len(network.edges(*pair)[0]) for pair in network.edge_index)
     assert_same_spikes(spikes, pd14_run)
 
@@ -170,7 +170,7 @@ def test_nest_sonata_network_simulates_a_saved_network_with_identical_spikes(pd1
     connections from edge group 0 (syn_weight, delay) per edge population."""
     python = nest_with_hdf5()
     spikes, n_connections = simulate_with("nest", python, pd14_run, tmp_path)
-    network = sonata.NetworkFile(str(pd14_run))
+    network = sonata_reader.NetworkFile(str(pd14_run))
     assert n_connections == sum(len(network.edges(*pair)[0]) for pair in network.edge_index)
     assert_same_spikes(spikes, pd14_run)
 
@@ -274,7 +274,7 @@ def rows(*columns):
 
 def test_bmtk_built_network_is_read_synapse_by_synapse(bmtk_network):
     folder, counts = bmtk_network
-    network = sonata.NetworkFile(str(folder))
+    network = sonata_reader.NetworkFile(str(folder))
     params = parameters.resolve({"N_scaling": BMTK_SCALE, "K_scaling": BMTK_SCALE})
     network_io.check(network, params)  # sizes, models, projections: it fits
     with h5py.File(folder / "network" / "L23E_L23E_edges.h5", "r") as handle:
@@ -311,7 +311,7 @@ def test_edge_type_values_and_nsyns(tmp_path):
     (tmp_path / "circuit_config.json").write_text(json.dumps(config))
     with h5py.File(tmp_path / "A_B_edges.h5", "r") as handle:
         assert "nsyns" in handle["edges/A_to_B/0"] and "syn_weight" not in handle["edges/A_to_B/0"]
-    sources, targets, weights, delays = sonata.NetworkFile(str(tmp_path)).edges("A", "B")
+    sources, targets, weights, delays = sonata_reader.NetworkFile(str(tmp_path)).edges("A", "B")
     assert sorted(zip(targets.tolist(), sources.tolist())) == \
         [(0, 0), (0, 0), (0, 2), (1, 1), (1, 1), (1, 1)]
     np.testing.assert_array_equal(weights, 87.8)

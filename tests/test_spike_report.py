@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 import golden_spikes
-from pd14_pynn import cli, run_folder, sonata, spike_report, spike_tables, storage, summary
+from pd14_pynn import (cli, run_folder, sonata, sonata_reader, spike_report, spike_tables,
+                       storage, summary)
 from pd14_pynn.validation import spike_statistics
 
 ROOT = golden_spikes.ROOT
@@ -232,7 +233,7 @@ def test_sonata_run_records_the_spikes_of_the_pkl_run(sonata_run, case):
     assert got["counts"] == expected["counts"]
     assert got["sha256"] == expected["sha256"]
 
-    network = sonata.NetworkFile(str(out))
+    network = sonata_reader.NetworkFile(str(out))
     report = spike_report.read_report(str(out / "spikes.h5"))
     assert {p.name: p.n_nodes for p in report.populations} == \
         {name: size for name, size in network.sizes.items() if not name.endswith("TC")}
