@@ -18,6 +18,7 @@ background are handed to the model as one :class:`FastPaths` object
 
 import dataclasses
 import importlib
+import sys
 from typing import Callable, Optional
 
 import numpy as np
@@ -69,6 +70,17 @@ class Backend:
     BYTES_PER_NEURON = 0
     BYTES_PER_RECORDED_SPIKE = 0
     BYTES_PER_V_SAMPLE = 0
+    #: taken from the subclass's module where the subclass does not set them: a
+    #: backend module states each once, for its functions and its class alike
+    MODULE_CONSTANTS = ("NAME", "PACKAGE", "BYTES_PER_SYNAPSE", "BYTES_PER_NEURON",
+                        "BYTES_PER_RECORDED_SPIKE", "BYTES_PER_V_SAMPLE")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        module = sys.modules[cls.__module__]
+        for name in cls.MODULE_CONSTANTS:
+            if name not in vars(cls) and hasattr(module, name):
+                setattr(cls, name, getattr(module, name))
 
     # --- before anything is built -------------------------------------------
     def check(self, params, n_synapses):

@@ -344,9 +344,7 @@ def poisson_background(sim, population, n_sources, rate_hz, weight_pA, delay_ms,
 
 class Brian2Backend(Backend):
     """The runner's hooks for Brian2 (module functions above)."""
-    NAME, PACKAGE, PYNN_MODULE = NAME, PACKAGE, "pyNN.brian2"
-    BYTES_PER_SYNAPSE, BYTES_PER_NEURON = BYTES_PER_SYNAPSE, BYTES_PER_NEURON
-    BYTES_PER_RECORDED_SPIKE, BYTES_PER_V_SAMPLE = BYTES_PER_RECORDED_SPIKE, BYTES_PER_V_SAMPLE
+    PYNN_MODULE = "pyNN.brian2"  # NAME, PACKAGE, BYTES_PER_*: this module's
 
     def check(self, params, n_synapses):
         check(params)

@@ -526,9 +526,7 @@ def poisson_background(sim, population, n_sources, rate_hz, weight_pA, delay_ms,
 
 class NestBackend(Backend):
     """The runner's hooks for NEST (module functions above)."""
-    NAME, PACKAGE, PYNN_MODULE = NAME, PACKAGE, "pyNN.nest"
-    BYTES_PER_SYNAPSE, BYTES_PER_NEURON = BYTES_PER_SYNAPSE, BYTES_PER_NEURON
-    BYTES_PER_RECORDED_SPIKE, BYTES_PER_V_SAMPLE = BYTES_PER_RECORDED_SPIKE, BYTES_PER_V_SAMPLE
+    PYNN_MODULE = "pyNN.nest"  # NAME, PACKAGE, BYTES_PER_*: this module's
 
     def check(self, params, n_synapses):
         choose_threads(params, n_synapses)

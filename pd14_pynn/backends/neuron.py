@@ -212,9 +212,7 @@ def _tau_syn(target):
 
 class NeuronBackend(Backend):
     """The runner's hooks for NEURON (module functions above)."""
-    NAME, PACKAGE, PYNN_MODULE = NAME, PACKAGE, "pyNN.neuron"
-    BYTES_PER_SYNAPSE, BYTES_PER_NEURON = BYTES_PER_SYNAPSE, BYTES_PER_NEURON
-    BYTES_PER_RECORDED_SPIKE, BYTES_PER_V_SAMPLE = BYTES_PER_RECORDED_SPIKE, BYTES_PER_V_SAMPLE
+    PYNN_MODULE = "pyNN.neuron"  # NAME, PACKAGE, BYTES_PER_*: this module's
 
     def check_launch(self, ranks):
         if ranks > 1 and importlib.util.find_spec("mpi4py") is None:
