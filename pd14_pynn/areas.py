@@ -29,13 +29,13 @@ import warnings
 
 import numpy as np
 
-from . import connectors
+from . import backends, connectors
 from . import derive as derive_module
 from . import parameters as parameters_module
 from .inter_area import (InterAreaConnection, background_mean_pA, connection_mean_pA,
                          connection_spec, full_scale_psc_pA, kept_background_fraction,
                          scaling_compensation_pA)
-from .network import Microcircuit, _say, fast_paths
+from .network import Microcircuit, _say
 from .parameters import POPULATIONS
 from .progress import ConnectProgress
 
@@ -310,7 +310,7 @@ class MultiAreaModel:
     @property
     def paths(self):
         """The :class:`~pd14_pynn.backends.FastPaths` the model builds with."""
-        return fast_paths(self.fast, self.sim)
+        return backends.resolve_fast_paths(self.fast, self.sim)
 
     def connect_areas(self):
         """Create the inter-area projections (called by :meth:`build`)."""

@@ -102,7 +102,7 @@ class Microcircuit:
     @property
     def paths(self):
         """The :class:`~pd14_pynn.backends.FastPaths` this circuit builds with."""
-        return fast_paths(self.fast, self.sim)
+        return backends.resolve_fast_paths(self.fast, self.sim)
 
     # --- building --------------------------------------------------------
     def build(self, record_spikes=True, on_phase=None):
@@ -283,11 +283,3 @@ class Microcircuit:
         """One Neo block with the recorded data (see :func:`pd14_pynn.recording.collect_block`)."""
         from .recording import collect_block
         return collect_block([self], t_presim_ms, variables)
-
-
-def fast_paths(fast, sim):
-    """The :class:`~pd14_pynn.backends.FastPaths` a model built with ``fast`` uses
-    on ``sim``: ``fast`` itself, the backend's (True) or none (False)."""
-    if isinstance(fast, backends.FastPaths):
-        return fast
-    return backends.fast_paths_for(sim) if fast else backends.GENERIC

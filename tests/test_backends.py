@@ -54,6 +54,10 @@ def test_choose_fast_path():
     assert backends.choose_fast_path(False, mock_sim, "connect") is None
     assert backends.choose_fast_path(None, mock_sim, "connect") is None
     assert backends.choose_fast_path(True, mock_sim, "connect") is None  # mock: generic
+    given = backends.FastPaths(connect=mine)
+    assert backends.choose_fast_path(given, mock_sim, "connect") is mine
+    assert backends.resolve_fast_paths(given, mock_sim) is given
+    assert backends.resolve_fast_paths(False, mock_sim) is backends.GENERIC
 
 
 def test_importing_a_simulator_module_registers_nothing():

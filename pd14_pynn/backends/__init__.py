@@ -173,15 +173,22 @@ def fast_paths_for(sim):
     return GENERIC
 
 
+def resolve_fast_paths(fast, sim):
+    """The :class:`FastPaths` that a model or a building step given ``fast`` uses
+    on ``sim``: ``fast`` itself if it is one, the backend's if it is true
+    (:func:`fast_paths_for`), none (:data:`GENERIC`) if it is false."""
+    if isinstance(fast, FastPaths):
+        return fast
+    return fast_paths_for(sim) if fast else GENERIC
+
+
 def choose_fast_path(fast, sim, hook):
     """The function to use for the building step ``hook`` (a :class:`FastPaths`
-    field): ``fast`` itself if it is callable, None (PyNN's generic path) if it
-    is false, and the fast path of ``sim``'s backend if it is true."""
+    field): ``fast`` itself if it is callable, else that field of
+    :func:`resolve_fast_paths` (None: PyNN's generic path)."""
     if callable(fast):
         return fast
-    if not fast:
-        return None
-    return getattr(fast_paths_for(sim), hook)
+    return getattr(resolve_fast_paths(fast, sim), hook)
 
 
 def require(module_name, package, simulator):
