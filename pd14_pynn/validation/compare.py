@@ -33,6 +33,9 @@ from pd14_pynn.validation import (distances, figures, reference, report, runs,
 
 RASTER_NEURONS = 20      # neurons per population in a raster snippet
 RASTER_SPAN_MS = 100.0   # length of a raster snippet, at the end of the window
+# runs with areas: the areas of the rasters, box plots and ECDFs (a panel per population
+# does not read, nor draw in reasonable time, at 254 populations); the maps show all
+FIGURE_AREAS = 3
 
 
 def describe_sample(sample):
@@ -115,6 +118,13 @@ def _reference_rows(all_runs, stats):
 
 
 def _figures(out_dir, all_runs, stats, rasters, windows, populations):
+    areas = list(dict.fromkeys(area for area, _ in populations))
+    note = ""
+    if len(areas) > FIGURE_AREAS:
+        populations = [key for key in populations if key[0] in areas[:FIGURE_AREAS]]
+        shown = {spike_statistics.population_key(key) for key in populations}
+        rasters = [{k: v for k, v in raster.items() if k in shown} for raster in rasters]
+        note = f" (areas {', '.join(areas[:FIGURE_AREAS])} of {len(areas)})"
     colours = figures.simulator_colours(list(dict.fromkeys(run.simulator for run in all_runs)))
     run_colours = [colours[run.simulator] for run in all_runs]
     styles = figures.linestyles([run.simulator for run in all_runs])
@@ -129,19 +139,20 @@ def _figures(out_dir, all_runs, stats, rasters, windows, populations):
         figures.raster_snippet(raster, path, t_start, t_stop, colour=run_colours[i],
                                title=run.name)
         made["rasters"].append((path, f"{run.name}: {RASTER_NEURONS} neurons per population, "
-                                      f"last {t_stop - t_start:g} ms"))
+                                      f"last {t_stop - t_start:g} ms{note}"))
     # the CC samples of a run joined: its distribution over all sampled pairs
     per_population = {name: {key: [spike_statistics.pooled(s[key][name]) for s in stats]
                              for key in populations}
                       for name in spike_statistics.STATISTICS}
     path = figures.rate_boxplots(_by_name(per_population["rate"]), names, run_colours,
                                  os.path.join(out_dir, "rates_boxplots.png"))
-    made["rate_boxplots"] = (path, "rates per neuron, per population and run")
+    made["rate_boxplots"] = (path, f"rates per neuron, per population and run{note}")
     for name in spike_statistics.STATISTICS:
         path = figures.ecdf_grid(_by_name(per_population[name]), names, run_colours, styles,
                                  spike_statistics.LABELS[name],
                                  os.path.join(out_dir, f"ecdf_{name}.png"))
-        made[f"ecdf_{name}"] = (path, f"empirical CDF of the {spike_statistics.LABELS[name]}")
+        made[f"ecdf_{name}"] = (path, f"empirical CDF of the {spike_statistics.LABELS[name]}"
+                                      f"{note}")
     return made
 
 

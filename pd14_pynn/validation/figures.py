@@ -18,6 +18,8 @@ of the package that import matplotlib.
 """
 
 import math
+import os
+import re
 
 import numpy as np
 
@@ -255,7 +257,6 @@ def area_maps(summary, out_dir):
     hatched, undecided cells grey. Returns ``{"area_maps": [(path, caption), ...],
     "band_map": (path, caption)}``, or ``{}`` where the populations have no areas.
     """
-    import os
     from pd14_pynn import plotting
     populations = summary["populations"]
     if not has_areas(populations):
@@ -271,13 +272,15 @@ def area_maps(summary, out_dir):
                                                                              data.items()):
             image = plotting.draw_area_matrix(
                 ax, matrix, names, columns, absent=absent, centre=1.0, vmin=0.0,
-                vmax=_MAP_RATIO_MAX, cmap="RdBu_r", outline=failing)
+                vmax=_MAP_RATIO_MAX, cmap="RdBu_r", outline=failing,
+                value_format="{:.2f}".format)  # 2 decimals: 1.00 passes, 1.01 fails
             ax.set_title(f"{statistic}: KS / band", fontsize=10)
         fig.colorbar(image, ax=axes, extend="max", fraction=0.03, pad=0.02,
-                     label="KS distance / seed-to-seed band (> 1: fail)")
+                     label="KS distance / band (> 1: fail)")
         fig.suptitle(f"{b} vs {a} (band: {comparison['baseline_simulator']} seeds); "
                      f"framed: fail, hatched: no such population, grey: undecided")
-        safe = "".join(c if c.isalnum() else "-" for c in f"{b}_vs_{a}")
+        # "nest[numpy-net]" -> "nest-numpy-net": brackets break Markdown image links
+        safe = re.sub(r"[^A-Za-z0-9_.]+", "-", f"{b}_vs_{a}").strip("-")
         path = os.path.join(out_dir, f"area_map_{safe}.png")
         fig.savefig(path, dpi=_DPI)
         plt.close(fig)
@@ -289,10 +292,10 @@ def area_maps(summary, out_dir):
     data = map_matrices(band_cells, populations, lambda cell: _none_as_nan(cell.get("ks_max")))
     for ax, (statistic, (names, columns, matrix, absent, _)) in zip(axes, data.items()):
         image = plotting.draw_area_matrix(ax, matrix, names, columns, absent=absent,
-                                          vmin=0.0, vmax=1.0, cmap="viridis")
+                                          vmin=0.0, vmax=1.0, cmap="viridis",
+                                          value_format="{:.2f}".format)
         ax.set_title(f"{statistic}: band (KS)", fontsize=10)
-    fig.colorbar(image, ax=axes, fraction=0.03, pad=0.02,
-                 label="largest KS distance between two seeds (0 to 1)")
+    fig.colorbar(image, ax=axes, fraction=0.03, pad=0.02, label="band: KS, 0 to 1")
     fig.suptitle(f"seed-to-seed band of {reference_sim}; hatched: no such population, "
                  f"grey: undecided")
     path = os.path.join(out_dir, "area_map_band.png")
