@@ -124,8 +124,8 @@ def _runs_section(summary):
               f"{settings['n_neurons_cc']} neurons per population"
               + _cc_samples_text(settings.get("n_samples_cc", 1), settings['n_neurons_cc'])
               + f", drawn with seed {settings['sample_seed']}; pairs with a silent neuron "
-              f"have no coefficient and are left out. Wall time is the sum of the timed phases (import to "
-              f"saving); RTF is the wall time of the simulation phase over the simulated "
+              f"have no coefficient and are left out. Wall time is the sum of the timed "
+              f"phases (import to saving); RTF is the wall time of the simulation phase over the simulated "
               f"time."),
     ]
 
