@@ -17,8 +17,9 @@ run/two_areas.py neuron``) and SONATA options. Writes into ``--out`` (default
 (base and per-area parameters, connections, background fractions),
 ``metadata.json``, ``spikes.pkl`` (one Neo block; spikes annotated with ``area``,
 ``population``, ``index``; or, with ``--format sonata``, ``spikes.h5``, a SONATA
-spike report with node populations ``V1_L23E``, ...), ``rates.json`` (also by area), ``timings.json`` and
-``rates_by_area.png``; prints a rate table per area.
+spike report with node populations ``V1_L23E``, ...), ``rates.json`` (also by area), ``timings.json``,
+``rate_matrix.png``, ``raster_areas.png`` and ``rates_by_area.png``; prints a rate
+table per area.
 """
 
 import argparse

@@ -136,3 +136,63 @@ def test_pair_table_gives_ks_of_every_pair_of_runs(tmp_path):
     np.testing.assert_allclose(np.diag(matrix), 0.0)
     np.testing.assert_allclose(matrix, matrix.T)
     assert matrix[1, 2] < 0.1 < 0.3 < matrix[0, 1]
+
+
+# --- several CC samples per population (issue 23, 6d) -----------------------------------
+
+def grid(shift, n=4000):
+    """A sample whose ECDF is the normal CDF shifted by ``shift`` (no sampling noise):
+    the KS distance of two such samples is about 0.4 x the difference of shifts."""
+    from scipy.stats import norm
+    return norm.ppf((np.arange(n) + 0.5) / n) + shift
+
+
+def cc_runs(shifts_per_run):
+    """Fake runs whose "cc" is a list of samples, sample j shifted by shifts[j]."""
+    return [{KEY: {"cc": [grid(s) for s in shifts]}} for shifts in shifts_per_run]
+
+
+def test_one_atypical_sample_fails_alone_but_not_the_average():
+    # NEST seeds: every sample shifted by 0, 0.05, 0.1 -> band ~0.04 per sample
+    nest = cc_runs([[0.0] * 4, [0.05] * 4, [0.1] * 4])
+    # the other simulator: sample 0 atypical (0.2), samples 1-3 typical (0.05)
+    other = cc_runs([[0.2, 0.05, 0.05, 0.05]])
+    band = distances.seed_baseline(nest)
+    cell = distances.judge(distances.cross_distances(nest, other), band)[KEY]["cc"]
+    # judged on the first sample alone (the single sample of before), it fails
+    first = [{KEY: {"cc": run[KEY]["cc"][0]}} for run in nest + other]
+    alone = distances.judge(distances.cross_distances(first[:3], first[3:]),
+                            distances.seed_baseline(first[:3]))[KEY]["cc"]
+    assert alone["verdict"] == distances.FAIL and "samples" not in alone
+    assert cell["verdict"] == distances.PASS
+    samples = cell["samples"]
+    assert samples["n"] == 4
+    assert samples["verdicts"] == [distances.FAIL] + [distances.PASS] * 3
+    assert samples["ks"][0] == pytest.approx(alone["ks"])
+    assert samples["band_ks"][0] == pytest.approx(alone["band_ks"])
+    # distance and band of the verdict: the means over the samples
+    assert cell["ks"] == pytest.approx(np.mean(samples["ks"]))
+    assert cell["band_ks"] == pytest.approx(np.mean(samples["band_ks"]))
+    assert cell["ks"] <= cell["band_ks"] < alone["ks"]
+
+
+def test_one_sample_in_a_list_judges_as_the_array():
+    nest = [run_stats(sample(s)) for s in (1, 2, 3)]
+    other = [run_stats(sample(4, 0.05))]
+    listed = [{KEY: {**stats[KEY], "cc": [stats[KEY]["cc"]]}} for stats in nest + other]
+    plain = distances.judge(distances.cross_distances(nest, other),
+                            distances.seed_baseline(nest))[KEY]["cc"]
+    as_list = distances.judge(distances.cross_distances(listed[:3], listed[3:]),
+                              distances.seed_baseline(listed[:3]))[KEY]["cc"]
+    for field in ("ks", "band_ks", "emd", "band_emd", "verdict", "sample_sizes"):
+        assert as_list[field] == plain[field], field
+    assert as_list["samples"]["n"] == 1
+
+
+def test_an_empty_sample_makes_the_averaged_cell_undecided():
+    nest = cc_runs([[0.0, 0.0], [0.05, 0.05]])
+    nest[0][KEY]["cc"][1] = np.array([])
+    cell = distances.judge(distances.cross_distances(nest, cc_runs([[0.0, 0.0]])),
+                           distances.seed_baseline(nest))[KEY]["cc"]
+    assert cell["verdict"] == distances.NOT_APPLICABLE
+    assert cell["samples"]["verdicts"][1] == distances.NOT_APPLICABLE

@@ -172,7 +172,8 @@ def test_population_statistics_skips_the_presimulation():
     result = spike_statistics.population_statistics(block)
     np.testing.assert_allclose(result[("", "L23E")]["rate"], [100.0, 0.0])
     np.testing.assert_allclose(result[("", "L23E")]["cv"], [0.0], atol=1e-12)
-    assert result[("", "L23E")]["cc"].size == 0  # the only pair has a silent neuron
+    # one sample (2 neurons), whose only pair has a silent neuron
+    assert len(result[("", "L23E")]["cc"]) == 1 and result[("", "L23E")]["cc"][0].size == 0
 
 
 def test_run_statistics_takes_the_window_from_the_run_folder(tmp_path):
@@ -227,3 +228,50 @@ def test_population_statistics_refuses_a_window_outside_the_recording():
     times = spike_statistics.spike_times_by_population(block)
     assert list(times) == [("", "L23E")]
     np.testing.assert_array_equal(times[("", "L23E")][0], [10.0, 20.0])
+
+
+# --- several CC samples per population (issue 23, 6d) -----------------------------------
+
+def test_neuron_samples_are_disjoint_seeded_and_the_first_is_the_old_single_sample():
+    samples = spike_statistics.sample_neurons(1100, 250, 4, np.random.default_rng(5))
+    assert [s.size for s in samples] == [250] * 4
+    joined = np.concatenate(samples)
+    assert np.unique(joined).size == 1000  # disjoint
+    assert all(np.all(np.diff(s) > 0) for s in samples)  # sorted indices
+    again = spike_statistics.sample_neurons(1100, 250, 4, np.random.default_rng(5))
+    assert all(np.array_equal(a, b) for a, b in zip(samples, again))
+    other = spike_statistics.sample_neurons(1100, 250, 4, np.random.default_rng(6))
+    assert not np.array_equal(samples[1], other[1])
+    # the first sample is what one rng.choice drew before several samples existed
+    old = np.sort(np.random.default_rng(5).choice(1100, size=250, replace=False))
+    np.testing.assert_array_equal(samples[0], old)
+
+
+def test_number_of_neuron_samples_fits_the_population():
+    rng = np.random.default_rng(0)
+    assert len(spike_statistics.sample_neurons(600, 250, 4, rng)) == 2
+    (everyone,) = spike_statistics.sample_neurons(106, 250, 4, rng)  # L5I at N = 0.1
+    np.testing.assert_array_equal(everyone, np.arange(106))
+    with pytest.raises(ValueError, match="n_samples"):
+        spike_statistics.sample_neurons(600, 250, 0, rng)
+
+
+def test_population_statistics_gives_one_cc_array_per_sample_seeded():
+    trains = poisson_trains(40.0, 1000.0, 35, seed=9)
+    block = make_block({("V1", "L5I"): list(enumerate(trains))}, t_stop_ms=1000.0,
+                       t_presim_ms=0.0)
+    result = spike_statistics.population_statistics(block, n_neurons_cc=10, n_samples_cc=4,
+                                                    seed=3)
+    cc = result[("V1", "L5I")]["cc"]
+    assert len(cc) == 3  # 35 neurons hold three disjoint samples of 10
+    assert [c.size for c in cc] == [45, 45, 45]
+    assert spike_statistics.several_samples(cc) and not spike_statistics.several_samples(cc[0])
+    assert spike_statistics.pooled(cc).size == 135
+    again = spike_statistics.population_statistics(block, n_neurons_cc=10, n_samples_cc=4,
+                                                   seed=3)[("V1", "L5I")]["cc"]
+    assert all(np.array_equal(a, b) for a, b in zip(cc, again))
+    # the single sample of before: one sample, equal to the first of several
+    single = spike_statistics.population_statistics(block, n_neurons_cc=10, n_samples_cc=1,
+                                                    seed=3)[("V1", "L5I")]["cc"]
+    assert len(single) == 1
+    np.testing.assert_array_equal(single[0], cc[0])

@@ -15,7 +15,8 @@ seeds) give the seed-to-seed band against which every pair of simulators is judg
 The report folder holds ``report.md`` (with the PNGs beside it), ``report.html``
 (self-contained: figures embedded), ``summary.json`` (every number of the report, and
 descriptive statistics of every sample) and ``samples.npz`` (the samples themselves,
-keyed ``"<run>/<population>/<statistic>"``).
+keyed ``"<run>/<population>/<statistic>"``; the CC's further neuron samples as
+``".../cc.1"``, ...).
 """
 
 import argparse
@@ -32,10 +33,19 @@ from pd14_pynn.validation import (distances, figures, reference, report, runs,
 
 RASTER_NEURONS = 20      # neurons per population in a raster snippet
 RASTER_SPAN_MS = 100.0   # length of a raster snippet, at the end of the window
+# runs with areas: the areas of the rasters, box plots and ECDFs (a panel per population
+# does not read, nor draw in reasonable time, at 254 populations); the maps show all
+FIGURE_AREAS = 3
 
 
 def describe_sample(sample):
-    """Size, mean, std, min, max and 5/25/50/75/95 % quantiles of a sample (unit of the sample)."""
+    """Size, mean, std, min, max and 5/25/50/75/95 % quantiles of a sample (unit of the sample).
+
+    A list of samples (``"cc"``: one per neuron sample) is described joined, with
+    ``n_samples``, the number of samples.
+    """
+    if spike_statistics.several_samples(sample):
+        return {**describe_sample(spike_statistics.pooled(sample)), "n_samples": len(sample)}
     values = np.asarray(sample, dtype=float)
     if values.size == 0:
         return {"n": 0}
@@ -108,6 +118,13 @@ def _reference_rows(all_runs, stats):
 
 
 def _figures(out_dir, all_runs, stats, rasters, windows, populations):
+    areas = list(dict.fromkeys(area for area, _ in populations))
+    note = ""
+    if len(areas) > FIGURE_AREAS:
+        populations = [key for key in populations if key[0] in areas[:FIGURE_AREAS]]
+        shown = {spike_statistics.population_key(key) for key in populations}
+        rasters = [{k: v for k, v in raster.items() if k in shown} for raster in rasters]
+        note = f" (areas {', '.join(areas[:FIGURE_AREAS])} of {len(areas)})"
     colours = figures.simulator_colours(list(dict.fromkeys(run.simulator for run in all_runs)))
     run_colours = [colours[run.simulator] for run in all_runs]
     styles = figures.linestyles([run.simulator for run in all_runs])
@@ -122,17 +139,20 @@ def _figures(out_dir, all_runs, stats, rasters, windows, populations):
         figures.raster_snippet(raster, path, t_start, t_stop, colour=run_colours[i],
                                title=run.name)
         made["rasters"].append((path, f"{run.name}: {RASTER_NEURONS} neurons per population, "
-                                      f"last {t_stop - t_start:g} ms"))
-    per_population = {name: {key: [s[key][name] for s in stats] for key in populations}
+                                      f"last {t_stop - t_start:g} ms{note}"))
+    # the CC samples of a run joined: its distribution over all sampled pairs
+    per_population = {name: {key: [spike_statistics.pooled(s[key][name]) for s in stats]
+                             for key in populations}
                       for name in spike_statistics.STATISTICS}
     path = figures.rate_boxplots(_by_name(per_population["rate"]), names, run_colours,
                                  os.path.join(out_dir, "rates_boxplots.png"))
-    made["rate_boxplots"] = (path, "rates per neuron, per population and run")
+    made["rate_boxplots"] = (path, f"rates per neuron, per population and run{note}")
     for name in spike_statistics.STATISTICS:
         path = figures.ecdf_grid(_by_name(per_population[name]), names, run_colours, styles,
                                  spike_statistics.LABELS[name],
                                  os.path.join(out_dir, f"ecdf_{name}.png"))
-        made[f"ecdf_{name}"] = (path, f"empirical CDF of the {spike_statistics.LABELS[name]}")
+        made[f"ecdf_{name}"] = (path, f"empirical CDF of the {spike_statistics.LABELS[name]}"
+                                      f"{note}")
     return made
 
 
@@ -156,10 +176,10 @@ def _read_runs(run_dirs, reference_sim, t_start_ms, t_stop_ms):
 
 def _prepare_report_folder(out_dir, overwrite):
     run_folder.prepare_run_folder(out_dir, overwrite=overwrite)
-    # a rebuilt report may hold other runs; rasters named for runs no longer in it
-    # must not be left beside it (a study copies the folder's figures into docs)
+    # a rebuilt report may hold other runs; rasters and maps named for runs no longer
+    # in it must not be left beside it (a study copies the folder's figures into docs)
     for name in os.listdir(out_dir):
-        if name.startswith("raster_") and name.endswith(".png"):
+        if name.startswith(("raster_", "area_map_")) and name.endswith(".png"):
             os.remove(os.path.join(out_dir, name))
 
 
@@ -233,24 +253,40 @@ def _write_report_files(out_dir, summary, all_runs, stats, rasters, windows, pop
     """Write the figures, ``report.md``, ``report.html``, ``samples.npz`` and
     ``summary.json`` (after adding ``files``, the paths written, to ``summary``)."""
     made = _figures(out_dir, all_runs, stats, rasters, windows, populations)
+    made.update(figures.area_maps(summary, out_dir))  # runs with areas only
     md_path, html_path = report.write_report(summary, made, out_dir)
     samples_path = os.path.join(out_dir, "samples.npz")
-    np.savez_compressed(samples_path, **{
-        f"{run.name.replace(' ', '_')}/{spike_statistics.population_key(key)}/{name}": sample
-        for run, run_stats in zip(all_runs, stats)
-        for key, per_statistic in run_stats.items() for name, sample in per_statistic.items()})
+    np.savez_compressed(samples_path, **_sample_arrays(all_runs, stats))
     summary["files"] = {
         "report_md": md_path, "report_html": html_path, "samples": samples_path,
         "summary": os.path.join(out_dir, "summary.json"),
         "figures": [path for path, _ in made["rasters"]]
-        + [made[k][0] for k in ("rate_boxplots", "ecdf_rate", "ecdf_cv", "ecdf_cc")],
+        + [made[k][0] for k in ("rate_boxplots", "ecdf_rate", "ecdf_cv", "ecdf_cc")]
+        + [path for path, _ in made.get("area_maps", [])]
+        + ([made["band_map"][0]] if "band_map" in made else []),
     }
     storage.write_json(summary["files"]["summary"], summary)
+
+
+def _sample_arrays(all_runs, stats):
+    """``samples.npz``'s arrays: ``"<run>/<population>/<statistic>"``; a statistic with
+    several samples has its first under that key (the single sample of earlier
+    reports) and sample ``j`` under ``".../cc.<j>"``."""
+    arrays = {}
+    for run, run_stats in zip(all_runs, stats):
+        for key, per_statistic in run_stats.items():
+            prefix = f"{run.name.replace(' ', '_')}/{spike_statistics.population_key(key)}"
+            for name, sample in per_statistic.items():
+                several = sample if spike_statistics.several_samples(sample) else [sample]
+                for j, values in enumerate(several):
+                    arrays[f"{prefix}/{name}" + (f".{j}" if j else "")] = values
+    return arrays
 
 
 def build_report(run_dirs, out_dir, reference_sim="nest", t_start_ms=None, t_stop_ms=None,
                  bin_size_ms=spike_statistics.DEFAULT_BIN_SIZE_MS,
                  n_neurons_cc=spike_statistics.DEFAULT_N_NEURONS_CC, sample_seed=0,
+                 n_samples_cc=spike_statistics.DEFAULT_N_SAMPLES_CC,
                  overwrite=False, verbose=True):
     """Compare run folders and write the report folder ``out_dir``; returns the summary dict.
 
@@ -259,7 +295,8 @@ def build_report(run_dirs, out_dir, reference_sim="nest", t_start_ms=None, t_sto
     must have >= 2 of them, with different seeds: they give the seed-to-seed band.
     ``t_start_ms``/``t_stop_ms`` (ms) override the analysis window (default: each
     run's ``[t_presim_ms, t_presim_ms + t_sim_ms)``); ``bin_size_ms`` (ms),
-    ``n_neurons_cc`` and ``sample_seed`` set the correlation sample.
+    ``n_neurons_cc``, ``n_samples_cc`` (disjoint neuron samples per population,
+    as many as fit) and ``sample_seed`` set the correlation samples.
 
     Every check (folders readable, one model, distinct seeds, enough reference
     runs, window inside the recordings, ``out_dir`` empty unless ``overwrite``)
@@ -272,12 +309,14 @@ def build_report(run_dirs, out_dir, reference_sim="nest", t_start_ms=None, t_sto
     say = print if verbose else (lambda *args, **kwargs: None)
     all_runs, groups, windows = _read_runs(run_dirs, reference_sim, t_start_ms, t_stop_ms)
     _prepare_report_folder(out_dir, overwrite)
-    options = {"bin_size": bin_size_ms, "n_neurons_cc": n_neurons_cc, "seed": sample_seed}
+    options = {"bin_size": bin_size_ms, "n_neurons_cc": n_neurons_cc, "seed": sample_seed,
+               "n_samples_cc": n_samples_cc}
     stats, rasters, populations = _run_statistics(all_runs, windows, options, say)
     say("Distances")
     baselines, comparisons = _compare_simulators(all_runs, stats, groups, reference_sim)
     settings = {"reference_sim": reference_sim, "bin_size_ms": bin_size_ms,
-                "n_neurons_cc": n_neurons_cc, "sample_seed": sample_seed,
+                "n_neurons_cc": n_neurons_cc, "n_samples_cc": n_samples_cc,
+                "sample_seed": sample_seed,
                 "min_spikes_cv": spike_statistics.DEFAULT_MIN_SPIKES_CV,
                 "t_start_ms": t_start_ms, "t_stop_ms": t_stop_ms}
     summary = _summary(settings, all_runs, groups, windows, stats, populations, baselines,
@@ -307,6 +346,12 @@ def build_parser():
     parser.add_argument("--n-neurons-cc", type=int, default=spike_statistics.DEFAULT_N_NEURONS_CC,
                         metavar="N", help="neurons per population in the correlation "
                                           "sample (default 250)")
+    parser.add_argument("--cc-samples", type=int,
+                        default=spike_statistics.DEFAULT_N_SAMPLES_CC, metavar="N",
+                        help="disjoint neuron samples per population for the correlations, "
+                             "as many as the population holds (default "
+                             f"{spike_statistics.DEFAULT_N_SAMPLES_CC}); the verdict averages "
+                             "distance and band over them")
     parser.add_argument("--sample-seed", type=int, default=0,
                         help="seed of the choice of those neurons (default 0)")
     parser.add_argument("--overwrite", action="store_true",
@@ -316,14 +361,16 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if args.bin_size <= 0 or args.n_neurons_cc < 2:
-        print("error: --bin-size must be > 0 and --n-neurons-cc >= 2", file=sys.stderr)
+    if args.bin_size <= 0 or args.n_neurons_cc < 2 or args.cc_samples < 1:
+        print("error: --bin-size must be > 0, --n-neurons-cc >= 2 and --cc-samples >= 1",
+              file=sys.stderr)
         return 2
     try:
         summary = build_report(args.run_dirs, args.out, reference_sim=args.reference_sim,
                                t_start_ms=args.t_start, t_stop_ms=args.t_stop,
                                bin_size_ms=args.bin_size, n_neurons_cc=args.n_neurons_cc,
-                               sample_seed=args.sample_seed, overwrite=args.overwrite)
+                               n_samples_cc=args.cc_samples, sample_seed=args.sample_seed,
+                               overwrite=args.overwrite)
     except (runs.RunFolderError, run_folder.OutputFolderError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

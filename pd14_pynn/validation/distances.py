@@ -23,9 +23,18 @@ From one pair of runs to a judgement:
   cell fails, else "pass" (or "n/a" if no cell could be decided).
 * :func:`combine_verdicts` -- the same rule over several verdicts (e.g. simulator pairs).
 
-Statistics are dicts ``{(area, population): {"rate": array, "cv": array, "cc": array}}``
+Statistics are dicts ``{(area, population): {"rate": array, "cv": array, "cc": [array, ...]}}``
 as returned by :func:`pd14_pynn.validation.spike_statistics.population_statistics`.
 Cells are ``{(area, population): {statistic: dict}}``.
+
+Several samples of one statistic (a list of arrays, as ``"cc"``: one per neuron
+sample) are compared sample by sample (sample ``j`` of one run with sample ``j``
+of the other): each sample has its own cross distance and its own band, as a
+single sample would; the cell's distance and band are their means over the
+samples, and the verdict compares those means. The cells keep the per-sample
+values (``per_sample``; in verdict cells ``samples``) so that a report shows
+their spread. One 250-neuron sample decides a low-rate population's CC by chance
+(issue 23: L6E at 3.05x its band with one sample, 0.66-1.66x with three others).
 
 The KS p-value is reported but is not the verdict: its test assumes independent
 values, but the correlation coefficients of pairs that share a neuron are not
@@ -69,12 +78,33 @@ def earth_movers_distance(sample_a, sample_b):
     return float(wasserstein_distance(a, b))
 
 
+def _several(sample):
+    # a list of samples (arrays), e.g. one per neuron sample; not a list of numbers
+    return isinstance(sample, (list, tuple)) and len(sample) > 0 \
+        and all(np.ndim(s) == 1 for s in sample)
+
+
 def compare_samples(sample_a, sample_b):
     """``{"ks", "emd", "ks_pvalue", "n_a", "n_b"}`` of two samples (NaN where a sample is empty).
 
     ``ks_pvalue`` (asymptotic) assumes independent values; see the module docstring
-    for why it is only informative here.
+    for why it is only informative here. Lists of samples (one per neuron sample)
+    are compared pairwise in order, as far as the shorter list goes: ``ks`` and
+    ``emd`` are then the means over the samples (NaN if one is NaN), ``ks_pvalue``
+    the smallest, ``n_a``/``n_b`` the smallest sample, and ``per_sample`` holds
+    each sample's comparison.
     """
+    if _several(sample_a) or _several(sample_b):
+        listed = [s if _several(s) else [s] for s in (sample_a, sample_b)]
+        per_sample = [compare_samples(a, b) for a, b in zip(*listed)]
+        if not per_sample:
+            return {**compare_samples(np.array([]), np.array([])), "per_sample": []}
+        return {"ks": float(np.mean([c["ks"] for c in per_sample])),
+                "emd": float(np.mean([c["emd"] for c in per_sample])),
+                "ks_pvalue": float(np.min([c["ks_pvalue"] for c in per_sample])),
+                "n_a": min(c["n_a"] for c in per_sample),
+                "n_b": min(c["n_b"] for c in per_sample),
+                "per_sample": per_sample}
     a, b = _clean(sample_a), _clean(sample_b)
     empty = a.size == 0 or b.size == 0
     ks = None if empty else _ks(a, b)
@@ -106,12 +136,36 @@ def run_distances(stats_a, stats_b):
 
 
 def _summarise_pairs(pair_tables, key, name):
-    """Mean and max of KS and EMD over run pairs; NaN if any pair had an empty sample."""
-    ks = np.array([table[key][name]["ks"] for table in pair_tables])
-    emd = np.array([table[key][name]["emd"] for table in pair_tables])
-    pvalues = np.array([table[key][name]["ks_pvalue"] for table in pair_tables])
-    sizes = sorted({n for table in pair_tables
-                    for n in (table[key][name]["n_a"], table[key][name]["n_b"])})
+    """Mean and max of KS and EMD over run pairs; NaN if any pair had an empty sample.
+
+    Several samples: each sample summarised on its own, then the mean over the
+    samples of each number (``per_sample`` keeps each sample's).
+    """
+    compared = [table[key][name] for table in pair_tables]
+    if all("per_sample" in c for c in compared):
+        n_samples = min(len(c["per_sample"]) for c in compared)
+        samples = [_summarise([c["per_sample"][j] for c in compared])
+                   for j in range(n_samples)]
+        if not samples:
+            return _summarise([{**c, "ks": float("nan")} for c in compared])
+        summary = {field: float(np.mean([s[field] for s in samples]))
+                   for field in ("ks_mean", "ks_max", "emd_mean", "emd_max")}
+        sizes = [n for s in samples for n in s["sample_sizes"]]
+        summary.update(
+            ks_pvalue_min=float(np.min([s["ks_pvalue_min"] for s in samples])),
+            n_pairs=len(compared), sample_sizes=[min(sizes), max(sizes)],
+            per_sample={field: [s[field] for s in samples]
+                        for field in ("ks_mean", "ks_max", "emd_mean", "emd_max")})
+        return summary
+    return _summarise(compared)
+
+
+def _summarise(compared):
+    """Mean and max of KS and EMD over the comparisons of one sample in run pairs."""
+    ks = np.array([c["ks"] for c in compared])
+    emd = np.array([c["emd"] for c in compared])
+    pvalues = np.array([c["ks_pvalue"] for c in compared])
+    sizes = sorted({n for c in compared for n in (c["n_a"], c["n_b"])})
     # one empty sample makes the whole cell undecidable rather than judged on fewer pairs
     complete = bool(np.all(np.isfinite(ks)))
     nan = float("nan")
@@ -121,7 +175,7 @@ def _summarise_pairs(pair_tables, key, name):
         "emd_mean": float(emd.mean()) if complete else nan,
         "emd_max": float(emd.max()) if complete else nan,
         "ks_pvalue_min": float(pvalues.min()) if complete else nan,
-        "n_pairs": len(pair_tables),
+        "n_pairs": len(compared),
         "sample_sizes": [min(sizes), max(sizes)] if sizes else [0, 0],
     }
 
@@ -141,7 +195,9 @@ def seed_baseline(stats_list):
     Returns cells with ``ks_mean``, ``ks_max`` (the band of the KS verdict),
     ``emd_mean``, ``emd_max``, ``ks_pvalue_min``, ``n_pairs`` and
     ``sample_sizes`` ([smallest, largest]); distances are NaN where a run has
-    an empty sample.
+    an empty sample. A statistic with several samples (``"cc"``) gets each of
+    these numbers averaged over its samples, and ``per_sample`` (lists, one
+    value per sample, of ``ks_mean``, ``ks_max``, ``emd_mean``, ``emd_max``).
     """
     if len(stats_list) < 2:
         raise ValueError(f"a seed-to-seed baseline needs >= 2 runs, got {len(stats_list)}")
@@ -172,7 +228,10 @@ def judge(cross, baseline):
     (``ks``) against the baseline's maximum (``band_ks``) gives ``verdict``; the
     mean cross EMD (``emd``) against ``band_emd`` gives ``emd_verdict``,
     reported beside it. Baseline means, pair counts, sample sizes and the
-    smallest KS p-value are carried along.
+    smallest KS p-value are carried along. A statistic with several samples
+    has ``ks``, ``band_ks``, ``emd``, ``band_emd`` averaged over its samples (the
+    verdict compares those) and ``samples``: ``{"n", "ks", "band_ks", "emd",
+    "band_emd", "verdicts"}``, the lists of each sample's values and verdict.
     """
     cells = {}
     for key in cross:
@@ -183,7 +242,7 @@ def judge(cross, baseline):
             if name not in baseline[key]:
                 continue
             band = baseline[key][name]
-            cells[key][name] = {
+            cell = {
                 "ks": distances["ks_mean"], "ks_max": distances["ks_max"],
                 "emd": distances["emd_mean"], "emd_max": distances["emd_max"],
                 "ks_pvalue_min": distances["ks_pvalue_min"],
@@ -194,7 +253,19 @@ def judge(cross, baseline):
                 "verdict": verdict(distances["ks_mean"], band["ks_max"]),
                 "emd_verdict": verdict(distances["emd_mean"], band["emd_max"]),
             }
+            if "per_sample" in distances and "per_sample" in band:
+                cell["samples"] = _sample_cells(distances["per_sample"], band["per_sample"])
+            cells[key][name] = cell
     return cells
+
+
+def _sample_cells(cross, band):
+    """Each sample's cross distance, band and verdict (lists, in sample order)."""
+    n = min(len(cross["ks_mean"]), len(band["ks_max"]))
+    ks, band_ks = cross["ks_mean"][:n], band["ks_max"][:n]
+    return {"n": n, "ks": ks, "band_ks": band_ks,
+            "emd": cross["emd_mean"][:n], "band_emd": band["emd_max"][:n],
+            "verdicts": [verdict(d, b) for d, b in zip(ks, band_ks)]}
 
 
 def count_verdicts(cells, field="verdict"):

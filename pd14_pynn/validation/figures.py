@@ -1,4 +1,4 @@
-"""Figures of the validation report; the only module of the package that imports matplotlib.
+"""Figures of the validation report.
 
 * :func:`simulator_colours` -- one fixed colour per simulator.
 * :func:`raster_snippet` -- a small raster of one run.
@@ -7,12 +7,19 @@
   population.
 * :func:`response_psths` -- PSTHs around the thalamic pulse, trials thin, means bold.
 * :func:`linestyles` -- line styles that tell apart the runs of one simulator.
+* :func:`area_maps` -- runs with areas: area x population maps of distance / band
+  per simulator pair, and of the seed-to-seed band (the report's tables do not
+  read at 254 populations); :func:`map_matrices` -- the data they are drawn from.
 
-Every function writes one PNG and returns its path. Matplotlib runs with the Agg
-backend, so the report can be built on machines without a display.
+Every function writes PNGs and returns their paths. Matplotlib runs with the Agg
+backend, so the report can be built on machines without a display. With
+:mod:`pd14_pynn.plotting` (whose heat map the area maps draw), the only modules
+of the package that import matplotlib.
 """
 
 import math
+import os
+import re
 
 import numpy as np
 
@@ -191,3 +198,112 @@ def response_psths(trials, pulse_start_ms, pulse_stop_ms, path, title="", zoom_m
     fig.savefig(path, dpi=_DPI)
     plt.close(fig)
     return path
+
+
+#: the statistics of an area map's panels, in order (those of the report)
+_MAP_STATISTICS = ("rate", "cv", "cc")
+#: distance / band at which the map's colour scale ends (larger values: its end colour)
+_MAP_RATIO_MAX = 3.0
+
+
+def has_areas(populations):
+    """True if the report's populations are keyed "area/population"."""
+    return any("/" in name for name in populations)
+
+
+def map_matrices(cells, populations, value):
+    """The data of an area map: ``{statistic: (areas, populations, matrix, absent,
+    failing)}`` with ``matrix`` the value of each cell (``value(cell)``; NaN where
+    there is none), ``absent`` True where an area lacks the population (see
+    :func:`pd14_pynn.summary.area_population_matrix`) and ``failing`` True where
+    the cell's verdict is "fail". ``cells``: ``{"area/population": {statistic:
+    cell}}`` as in the report's summary; ``populations``: the report's."""
+    from pd14_pynn.summary import area_population_matrix
+    data = {}
+    for statistic in _MAP_STATISTICS:
+        values, fails = {}, {}
+        for name in populations:
+            cell = cells.get(name, {}).get(statistic)
+            values[name] = float("nan") if cell is None else value(cell)
+            fails[name] = float(cell is not None and cell.get("verdict") == "fail")
+        areas, columns, matrix, absent = area_population_matrix(values)
+        failing = area_population_matrix(fails)[2] == 1.0
+        data[statistic] = (areas, columns, matrix, absent, failing)
+    return data
+
+
+def _map_figure(plt, n_areas):
+    n_columns = len(_MAP_STATISTICS)
+    fig, axes = plt.subplots(1, n_columns, figsize=(1.5 + 5.2 * n_columns,
+                                                    max(3.2, 1.8 + 0.3 * n_areas)),
+                             squeeze=False, layout="constrained")
+    return fig, list(axes[0])
+
+
+def _ratio(cell):
+    distance, band = cell.get("ks"), cell.get("band_ks")
+    if distance is None or band is None or not band > 0:
+        return float("nan")
+    return distance / band
+
+
+def area_maps(summary, out_dir):
+    """Area x population maps of a report whose populations have areas.
+
+    One PNG per pair of simulators, ``area_map_<b>_vs_<a>.png``: per statistic, the
+    mean cross-simulator KS distance over the seed-to-seed band (> 1: fail, framed;
+    averaged over neuron samples for the CC); and ``area_map_band.png``: the band
+    (KS) of the baseline simulator. Missing populations (TH without L4) are
+    hatched, undecided cells grey. Returns ``{"area_maps": [(path, caption), ...],
+    "band_map": (path, caption)}``, or ``{}`` where the populations have no areas.
+    """
+    from pd14_pynn import plotting
+    populations = summary["populations"]
+    if not has_areas(populations):
+        return {}
+    plt = _pyplot()
+    n_areas = len({name.rpartition("/")[0] for name in populations})
+    made = {"area_maps": []}
+    for comparison in summary["comparisons"]:
+        a, b = comparison["simulators"]
+        fig, axes = _map_figure(plt, n_areas)
+        data = map_matrices(comparison["cells"], populations, _ratio)
+        for ax, (statistic, (names, columns, matrix, absent, failing)) in zip(axes,
+                                                                             data.items()):
+            image = plotting.draw_area_matrix(
+                ax, matrix, names, columns, absent=absent, centre=1.0, vmin=0.0,
+                vmax=_MAP_RATIO_MAX, cmap="RdBu_r", outline=failing,
+                value_format="{:.2f}".format)  # 2 decimals: 1.00 passes, 1.01 fails
+            ax.set_title(f"{statistic}: KS / band", fontsize=10)
+        fig.colorbar(image, ax=axes, extend="max", fraction=0.03, pad=0.02,
+                     label="KS distance / band (> 1: fail)")
+        fig.suptitle(f"{b} vs {a} (band: {comparison['baseline_simulator']} seeds); "
+                     f"framed: fail, hatched: no such population, grey: undecided")
+        # "nest[numpy-net]" -> "nest-numpy-net": brackets break Markdown image links
+        safe = re.sub(r"[^A-Za-z0-9_.]+", "-", f"{b}_vs_{a}").strip("-")
+        path = os.path.join(out_dir, f"area_map_{safe}.png")
+        fig.savefig(path, dpi=_DPI)
+        plt.close(fig)
+        made["area_maps"].append((path, f"{b} vs {a}: KS distance / band per area and "
+                                        f"population"))
+    reference_sim = summary["settings"]["reference_sim"]
+    band_cells = summary["baselines"].get(reference_sim, {})
+    fig, axes = _map_figure(plt, n_areas)
+    data = map_matrices(band_cells, populations, lambda cell: _none_as_nan(cell.get("ks_max")))
+    for ax, (statistic, (names, columns, matrix, absent, _)) in zip(axes, data.items()):
+        image = plotting.draw_area_matrix(ax, matrix, names, columns, absent=absent,
+                                          vmin=0.0, vmax=1.0, cmap="viridis",
+                                          value_format="{:.2f}".format)
+        ax.set_title(f"{statistic}: band (KS)", fontsize=10)
+    fig.colorbar(image, ax=axes, fraction=0.03, pad=0.02, label="band: KS, 0 to 1")
+    fig.suptitle(f"seed-to-seed band of {reference_sim}; hatched: no such population, "
+                 f"grey: undecided")
+    path = os.path.join(out_dir, "area_map_band.png")
+    fig.savefig(path, dpi=_DPI)
+    plt.close(fig)
+    made["band_map"] = (path, f"seed-to-seed band of {reference_sim} per area and population")
+    return made
+
+
+def _none_as_nan(value):
+    return float("nan") if value is None else float(value)

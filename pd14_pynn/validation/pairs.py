@@ -18,12 +18,23 @@ from pd14_pynn.validation.distances import ks_distance
 
 
 def load_samples(report_dir):
-    """``{(run, population, statistic): array}`` from a report's ``samples.npz``."""
+    """``{(run, population, statistic): array}`` from a report's ``samples.npz``
+    (population ``"L23E"`` or ``"V1/L23E"``).
+
+    Of the CC's neuron samples only the first is read (``".../cc"``; the others,
+    ``".../cc.1"``, ..., are left out): these tools look at one sample per cell, the
+    single sample of reports from before several samples.
+    """
     path = os.path.join(report_dir, "samples.npz")
     if not os.path.exists(path):
         raise SystemExit(f"error: {path} not found; give a folder written by validation/compare.py")
+    samples = {}
     with np.load(path) as data:
-        return {tuple(key.split("/")): data[key] for key in data.files}
+        for key in data.files:
+            run, *population, statistic = key.split("/")
+            if "." not in statistic:
+                samples[(run, "/".join(population), statistic)] = data[key]
+    return samples
 
 
 def pair_table(samples, population, statistic):
@@ -45,7 +56,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     samples = load_samples(args.report_dir)
     for cell in args.cells:
-        population, _, statistic = cell.partition("/")
+        population, _, statistic = cell.rpartition("/")
         names, matrix = pair_table(samples, population, statistic)
         width = max(len(name) for name in names)
         print(f"\nKS distance, {population} {statistic}")

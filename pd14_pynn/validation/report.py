@@ -55,6 +55,46 @@ def _sizes(sizes):
     return str(low) if low == high else f"{low}-{high}"
 
 
+def _range(values, digits=3):
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return "n/a"
+    low, high = min(finite), max(finite)
+    return _number(low, digits) if low == high else \
+        f"{_number(low, digits)}-{_number(high, digits)}"
+
+
+def sample_spread(cell):
+    """The spread of a cell over its neuron samples, as text: the number of samples,
+    the range of their KS distances, of their bands and of KS / band, and how many
+    samples pass alone; "" for a cell of one sample (rates, CVs, and reports from
+    before several CC samples)."""
+    samples = cell.get("samples")
+    if not samples or samples["n"] < 1:
+        return ""
+    ratios = [d / b if d is not None and b else None
+              for d, b in zip(samples["ks"], samples["band_ks"])]
+    decided = [v for v in samples["verdicts"] if v != NOT_APPLICABLE]
+    return (f"{samples['n']}: {_range(samples['ks'])}, {_range(samples['band_ks'])}, "
+            f"{_range(ratios, 2)}x, {sum(v == PASS for v in decided)} of {len(decided)} pass")
+
+
+def _band_spread(cell):
+    per_sample = cell.get("per_sample")
+    if not per_sample or len(per_sample["ks_max"]) < 2:
+        return ""
+    return f" [{_range(per_sample['ks_max'])}]"
+
+
+def _cc_samples_text(n_samples, n_neurons):
+    if n_samples <= 1:
+        return ""
+    return (f" in each of up to {n_samples} disjoint samples (as many as the population "
+            f"holds; one sample of all its neurons where it has at most {n_neurons}); "
+            f"each sample is compared with the same sample of the other runs, and the "
+            f"CC distance, band and verdict are the means over the samples")
+
+
 # --- sections ----------------------------------------------------------------
 
 def _runs_section(summary):
@@ -81,10 +121,11 @@ def _runs_section(summary):
               f"inter-spike intervals: neurons with at least {settings['min_spikes_cv']} "
               f"spikes in the window. Correlation coefficients: spike counts in "
               f"{settings['bin_size_ms']:g} ms bins, all pairs of up to "
-              f"{settings['n_neurons_cc']} neurons per population drawn with seed "
-              f"{settings['sample_seed']}; pairs with a silent neuron have no coefficient "
-              f"and are left out. Wall time is the sum of the timed phases (import to "
-              f"saving); RTF is the wall time of the simulation phase over the simulated "
+              f"{settings['n_neurons_cc']} neurons per population"
+              + _cc_samples_text(settings.get("n_samples_cc", 1), settings['n_neurons_cc'])
+              + f", drawn with seed {settings['sample_seed']}; pairs with a silent neuron "
+              f"have no coefficient and are left out. Wall time is the sum of the timed "
+              f"phases (import to saving); RTF is the wall time of the simulation phase over the simulated "
               f"time."),
     ]
 
@@ -124,8 +165,9 @@ def _distributions_section(figures):
             ("figures", [figures["ecdf_rate"], figures["ecdf_cv"], figures["ecdf_cc"]])]
 
 
-def _distances_section(summary):
+def _distances_section(summary, figures):
     blocks = [("h2", SECTION_TITLES[4])]
+    maps = figures.get("area_maps")
     if not summary["comparisons"]:
         blocks.append(("p", "Only one simulator was given: there is no pair of simulators "
                             "to compare."))
@@ -138,25 +180,33 @@ def _distances_section(summary):
              "largest distance between two seeds of the baseline simulator (the mean over "
              "its seed pairs in brackets). Verdict: pass if KS <= its band, fail if above, "
              "n/a if a sample is empty; the EMD verdict is the same test on EMD, shown as a "
-             "second view. The smallest KS p-value is shown for reference only: it assumes "
+             "second view. Where a statistic has several neuron samples (the CC), distance "
+             "and band are each the mean over the samples, and the last column shows their "
+             "spread: the number of samples, the range over samples of the KS distance, of "
+             "the band and of their ratio, and how many samples would pass on their own. "
+             "The smallest KS p-value is shown for reference only: it assumes "
              "independent values, which correlation pairs sharing a neuron are not, and two "
              "seeds are two different networks; the band, not a p-value, decides."))
     header = ["population", "statistic", "n", "KS", "KS band", "verdict", "EMD", "EMD band",
-              "EMD verdict", "min p (KS)"]
-    for comparison in summary["comparisons"]:
+              "EMD verdict", "min p (KS)", "per sample: KS, band, KS / band, passing"]
+    for index, comparison in enumerate(summary["comparisons"]):
         a, b = comparison["simulators"]
         counts = comparison["counts"]
         blocks.append(("h3", f"{b} vs {a} (band: {comparison['baseline_simulator']} seeds)"))
+        if maps:
+            blocks += _map_blocks(maps[index], counts[PASS])
         rows = []
         for population, per_statistic in comparison["cells"].items():
             for name, cell in per_statistic.items():
+                if maps and cell["verdict"] == PASS:
+                    continue  # in the map and in summary.json
                 rows.append([population, name, _sizes(cell["sample_sizes"]),
                              _number(cell["ks"]),
                              f"{_number(cell['band_ks'])} ({_number(cell['band_ks_mean'])})",
                              _verdict_text(cell["verdict"]), _number(cell["emd"]),
                              f"{_number(cell['band_emd'])} ({_number(cell['band_emd_mean'])})",
                              _verdict_text(cell["emd_verdict"]),
-                             _number(cell["ks_pvalue_min"], 2)])
+                             _number(cell["ks_pvalue_min"], 2), sample_spread(cell)])
         blocks.append(("table", header, rows))
         blocks.append(("p", f"Verdict for {b} vs {a}: {comparison['overall']} "
                             f"({counts[PASS]} pass, {counts[FAIL]} fail, "
@@ -165,20 +215,39 @@ def _distances_section(summary):
     return blocks
 
 
+def _map_blocks(figure, n_passing):
+    """The area map of one comparison and what the table below it leaves out."""
+    return [("figures", [figure]),
+            ("p", f"Each cell: the KS distance over the band (mean over neuron samples for "
+                  f"the CC); above 1 (red, framed) the cell fails. The table lists the cells "
+                  f"that fail or are undecided; the {n_passing} passing cells are in the map "
+                  f"and in summary.json.")]
+
+
 def _verdict_text(verdict):
     # upper case makes the failing cells easy to find in a long plain-text table
     return "FAIL" if verdict == FAIL else verdict
 
 
-def _bands_section(summary):
+def _bands_section(summary, figures):
     baselines = summary["baselines"]
     blocks = [("h2", SECTION_TITLES[5])]
     if not baselines:
         return blocks + [("p", "No simulator has two runs with different seeds.")]
+    if figures.get("band_map"):
+        # one row per area, population and statistic does not read at 254 populations
+        return blocks + [("figures", [figures["band_map"]]),
+                         ("p", "KS distance between runs of the baseline simulator that "
+                               "differ only in the seed: the largest over all pairs of its "
+                               "runs (for the CC the mean over neuron samples), the band of "
+                               "the verdicts. Every simulator's bands, with their means over "
+                               "pairs, are in summary.json (baselines).")]
     sims = list(baselines)
     blocks.append(("p", "KS distance between runs of one simulator that differ only in the "
                         "seed: largest over all pairs of its runs (mean in brackets; number "
-                        "of pairs in the header). The baseline simulator's band is the one "
+                        "of pairs in the header; for several CC neuron samples, the mean "
+                        "over samples, their range in square brackets). The baseline "
+                        "simulator's band is the one "
                         "the verdicts use; the others show whether the simulators vary "
                         "alike from seed to seed."))
     header = ["population", "statistic"] + [
@@ -190,7 +259,8 @@ def _bands_section(summary):
             for sim in sims:
                 cell = baselines[sim].get(population, {}).get(name)
                 row.append("n/a" if cell is None else
-                           f"{_number(cell['ks_max'])} ({_number(cell['ks_mean'])})")
+                           f"{_number(cell['ks_max'])} ({_number(cell['ks_mean'])})"
+                           + _band_spread(cell))
             rows.append(row)
     blocks.append(("table", header, rows))
     return blocks
@@ -243,7 +313,9 @@ def conclusion(summary):
         counts = comparison["counts"]
         decided = counts[PASS] + counts[FAIL]
         failing = [f"{name} in {population} (KS {_number(cell['ks'])} > "
-                   f"{_number(cell['band_ks'])})"
+                   f"{_number(cell['band_ks'])}"
+                   + (f", means of {cell['samples']['n']} neuron samples"
+                      if cell.get("samples", {}).get("n", 1) > 1 else "") + ")"
                    for population, per_statistic in comparison["cells"].items()
                    for name, cell in per_statistic.items() if cell["verdict"] == FAIL]
         undecided = [f"{name} in {population}"
@@ -286,7 +358,9 @@ def report_blocks(summary, figures):
     ``("figures", [(png path, caption), ...])``.
 
     ``figures``: ``{"rasters": [(path, caption), ...], "rate_boxplots": (path, caption),
-    "ecdf_rate"/"ecdf_cv"/"ecdf_cc": (path, caption)}``.
+    "ecdf_rate"/"ecdf_cv"/"ecdf_cc": (path, caption)}``; for runs with areas also
+    ``"area_maps"`` (a list) and ``"band_map"`` (:func:`pd14_pynn.validation.figures.area_maps`),
+    which replace the long tables of passing cells and of bands.
     """
     simulators = ", ".join(summary["simulators"])
     blocks = [("h1", "PD14 cross-simulator validation"),
@@ -297,8 +371,8 @@ def report_blocks(summary, figures):
     blocks += _raster_section(figures)
     blocks += _rates_section(summary, figures)
     blocks += _distributions_section(figures)
-    blocks += _distances_section(summary)
-    blocks += _bands_section(summary)
+    blocks += _distances_section(summary, figures)
+    blocks += _bands_section(summary, figures)
     blocks += _reference_section(summary)
     blocks += [("h2", SECTION_TITLES[7])] + [("p", text) for text in conclusion(summary)]
     return blocks

@@ -34,12 +34,18 @@ class RunFolderError(ValueError):
 
 @dataclasses.dataclass
 class Run:
-    """One run folder (``path``) and what it recorded about itself."""
+    """One run folder (``path``) and what it recorded about itself.
+
+    ``parameters``: the resolved parameters (of a multi-area run: its ``base``);
+    ``model``: the rest of a multi-area run's ``parameters.json`` (areas,
+    connections, ...; empty for one circuit).
+    """
 
     path: str
     parameters: dict
     metadata: dict
     timings: dict
+    model: dict = dataclasses.field(default_factory=dict)
 
     @property
     def backend(self):
@@ -94,11 +100,27 @@ class Run:
             "N_scaling": p["N_scaling"], "K_scaling": p["K_scaling"],
             "background": p["background"], "thalamic_input": p.get("thalamic_input", False),
             "seed": self.seed, "t_presim_ms": p["t_presim_ms"], "t_sim_ms": p["t_sim_ms"],
-            "num_neurons": sum(self.metadata.get("num_neurons", {}).values()),
+            "num_neurons": _total(self.metadata.get("num_neurons", {})),
             "num_synapses": self.metadata.get("num_synapses_total"),
             "wall_time_s": self.wall_time_s, "simulate_s": self.timings.get("simulate"),
             "rtf": self.rtf, "settings": self.metadata.get("settings", {}),
         }
+
+
+def _total(counts):
+    """The sum of a dict of counts, or of a dict of such dicts (per area)."""
+    return sum(_total(v) if isinstance(v, dict) else v for v in counts.values())
+
+
+def _without_varying(value):
+    """``value`` (nested dicts and lists) without the keys that may differ between the
+    runs of one comparison (:data:`VARYING_PARAMETERS`), e.g. each area's seed."""
+    if isinstance(value, dict):
+        return {k: _without_varying(v) for k, v in value.items()
+                if k not in VARYING_PARAMETERS}
+    if isinstance(value, list):
+        return [_without_varying(v) for v in value]
+    return value
 
 
 def _read(path, name):
@@ -128,8 +150,13 @@ def read_run(path):
             f"{path!r} holds {run_folder.describe_folder(path)}, not a complete run; its partial "
             f"spikes are not comparable: rerun it ({status.get('rerun') or 'with --overwrite'}) "
             f"or leave it out")
-    run = Run(path=path, parameters=_read(path, "parameters.json"),
-              metadata=_read(path, "metadata.json"), timings=_read(path, "timings.json"))
+    parameters = _read(path, "parameters.json")
+    model = {}
+    if isinstance(parameters.get("base"), dict):  # a multi-area model: base, areas, ...
+        model = {key: value for key, value in parameters.items() if key != "base"}
+        parameters = parameters["base"]
+    run = Run(path=path, parameters=parameters, metadata=_read(path, "metadata.json"),
+              timings=_read(path, "timings.json"), model=model)
     try:
         storage.spike_file(path)
     except FileNotFoundError as err:
@@ -176,6 +203,14 @@ def check_comparable(runs):
         raise RunFolderError(
             f"the runs simulate different models ({shown}); compare runs that differ "
             f"only in simulator and seed")
+    models = [_without_varying(run.model) for run in runs]
+    differing = sorted({key for model in models[1:] for key in set(model) | set(models[0])
+                        if model.get(key) != models[0].get(key)})
+    if differing:
+        raise RunFolderError(
+            f"the runs simulate different multi-area models (their {', '.join(differing)} "
+            f"differ: {runs[0].path!r} and others); compare runs that differ only in "
+            f"simulator and seed")
     for simulator, group in group_by_simulator(runs).items():
         seeds = [run.seed for run in group]
         repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})

@@ -8,6 +8,11 @@ value per neuron or per pair of neurons) in a window ``[t_start, t_stop)``:
   neuron with at least ``min_spikes`` (3) spikes in the window.
 * :func:`pairwise_correlations` -- Pearson correlation coefficients of spike counts
   in 2 ms bins between all pairs of up to 250 randomly chosen neurons.
+* :func:`correlation_samples` -- the same for several disjoint samples of neurons
+  of one population (default 4, as many as the population holds): one sample
+  decides a low-rate population's CC verdict by chance (issue 23), so the
+  verdict averages over samples (:mod:`pd14_pynn.validation.distances`).
+* :func:`sample_neurons` -- the seeded choice of those disjoint samples.
 
 The correlations are Elephant's (``BinnedSpikeTrain``, ``correlation_coefficient``).
 Rates and CVs are Elephant's definitions (``mean_firing_rate``: count over the
@@ -22,7 +27,10 @@ Putting it together:
 * :func:`group_by_population` -- the spike trains of a Neo block per (area, population).
 * :func:`population_key` -- that key as text: ``"L23E"`` or ``"area/L23E"``.
 * :func:`analysis_window` -- the default window: after the presimulation.
-* :func:`population_statistics` -- all three samples for every population of a block.
+* :func:`population_statistics` -- all three statistics for every population of a block;
+  ``"cc"`` is a list of samples (one array per neuron sample).
+* :func:`pooled`, :func:`several_samples` -- a statistic as one array (the samples of
+  ``"cc"`` joined); whether it is a list of samples.
 * :func:`run_statistics` -- the same, read from a run folder.
 * :func:`restrict` -- spike trains cut to a half-open window.
 
@@ -58,6 +66,9 @@ LABELS = {
 
 DEFAULT_BIN_SIZE_MS = 2.0
 DEFAULT_N_NEURONS_CC = 250
+#: neuron samples per population for the CC (fewer where the population holds fewer
+#: disjoint samples of DEFAULT_N_NEURONS_CC)
+DEFAULT_N_SAMPLES_CC = 4
 DEFAULT_MIN_SPIKES_CV = 3
 
 # Simulators accumulate time in floating point: NEURON's recording of a
@@ -182,14 +193,58 @@ def pairwise_correlations(spiketrains, t_start, t_stop, bin_size=DEFAULT_BIN_SIZ
     coefficient (zero variance); they are dropped, so the sample holds no NaN and
     has at most ``n * (n - 1) / 2`` values.
     """
-    t_start, t_stop, bin_size = _to_ms(t_start), _to_ms(t_stop), _to_ms(bin_size)
     trains = list(spiketrains)
     if len(trains) > n_neurons:
         if rng is None:
             raise ValueError(f"{len(trains)} trains > n_neurons={n_neurons}: pass a seeded "
                              f"numpy Generator as rng to choose the sample")
-        chosen = np.sort(rng.choice(len(trains), size=n_neurons, replace=False))
-        trains = [trains[i] for i in chosen]
+        trains = [trains[i] for i in sample_neurons(len(trains), n_neurons, 1, rng)[0]]
+    return _correlations(trains, t_start, t_stop, bin_size)
+
+
+def sample_neurons(n_trains, n_neurons, n_samples, rng):
+    """Disjoint samples of ``n_neurons`` neuron indices out of ``n_trains``, drawn with
+    ``rng`` (a seeded ``numpy.random.Generator``); a list of sorted index arrays.
+
+    As many samples as asked and as fit: ``min(n_samples, n_trains // n_neurons)``,
+    at least one; a population of at most ``n_neurons`` gives one sample of all its
+    neurons. The first sample is the single sample earlier versions drew (one
+    ``rng.choice``), so ``n_samples=1`` reproduces their CCs; the others are
+    drawn from the remaining neurons.
+    """
+    if n_samples < 1 or n_neurons < 2:
+        raise ValueError(f"need n_samples >= 1 and n_neurons >= 2, got {n_samples} and "
+                         f"{n_neurons}")
+    if n_trains <= n_neurons:
+        return [np.arange(n_trains)]
+    first = np.sort(rng.choice(n_trains, size=n_neurons, replace=False))
+    rest = rng.permutation(np.setdiff1d(np.arange(n_trains), first))
+    count = min(n_samples, n_trains // n_neurons)
+    return [first] + [np.sort(rest[i * n_neurons:(i + 1) * n_neurons])
+                      for i in range(count - 1)]
+
+
+def correlation_samples(spiketrains, t_start, t_stop, bin_size=DEFAULT_BIN_SIZE_MS,
+                        n_neurons=DEFAULT_N_NEURONS_CC, n_samples=DEFAULT_N_SAMPLES_CC,
+                        rng=None):
+    """:func:`pairwise_correlations` of each of the disjoint neuron samples of
+    :func:`sample_neurons`: a list of arrays (dimensionless), one per sample.
+
+    ``rng`` (a seeded ``numpy.random.Generator``) is required when there are more
+    trains than ``n_neurons``.
+    """
+    trains = list(spiketrains)
+    if len(trains) > n_neurons and rng is None:
+        raise ValueError(f"{len(trains)} trains > n_neurons={n_neurons}: pass a seeded "
+                         f"numpy Generator as rng to choose the samples")
+    chosen = sample_neurons(len(trains), n_neurons, n_samples, rng)
+    return [_correlations([trains[i] for i in sample], t_start, t_stop, bin_size)
+            for sample in chosen]
+
+
+def _correlations(trains, t_start, t_stop, bin_size):
+    """The coefficients of every pair of ``trains`` (see :func:`pairwise_correlations`)."""
+    t_start, t_stop, bin_size = _to_ms(t_start), _to_ms(t_stop), _to_ms(bin_size)
     # round() first so that 300.0 / 2.0 computed as 149.99999999 still gives 150 bins
     n_bins = int(np.floor(np.round((t_stop - t_start) / bin_size, 9)))
     if len(trains) < 2 or n_bins < 2:
@@ -209,6 +264,21 @@ def pairwise_correlations(spiketrains, t_start, t_stop, bin_size=DEFAULT_BIN_SIZ
         matrix = correlation_coefficient(binned)
     upper = matrix[np.triu_indices(len(windowed), k=1)]
     return upper[np.isfinite(upper)]
+
+
+def several_samples(value):
+    """True if ``value`` is a list of samples (arrays; ``"cc"``), not one sample (an
+    array, or a list of numbers)."""
+    return isinstance(value, (list, tuple)) and len(value) > 0 \
+        and all(np.ndim(sample) == 1 for sample in value)
+
+
+def pooled(value):
+    """A statistic of one population as one array: ``value`` itself, or its samples
+    joined where it is a list of samples (``"cc"``)."""
+    if several_samples(value):
+        return np.concatenate([np.asarray(v, dtype=float) for v in value])
+    return np.asarray(value, dtype=float).reshape(-1)
 
 
 def _population_order(key):
@@ -280,14 +350,16 @@ def _sample_rng(seed, key):
 
 
 def population_statistics(block, t_start=None, t_stop=None, bin_size=DEFAULT_BIN_SIZE_MS,
-                          n_neurons_cc=DEFAULT_N_NEURONS_CC, seed=0):
+                          n_neurons_cc=DEFAULT_N_NEURONS_CC, seed=0,
+                          n_samples_cc=DEFAULT_N_SAMPLES_CC):
     """Rates (1/s), CVs and CCs of every population of a Neo block.
 
-    Returns ``{(area, population): {"rate": array, "cv": array, "cc": array}}``.
+    Returns ``{(area, population): {"rate": array, "cv": array, "cc": [array, ...]}}``:
+    ``"cc"`` holds one array per neuron sample (:func:`correlation_samples`).
     The window defaults to :func:`analysis_window` (``t_start``, ``t_stop`` in ms
-    or as Quantities); ``bin_size`` (ms) and ``n_neurons_cc`` set the correlation
-    sample, whose neurons are drawn with a generator seeded by ``seed`` and the
-    population name.
+    or as Quantities); ``bin_size`` (ms), ``n_neurons_cc`` and ``n_samples_cc`` set
+    the correlation samples, whose neurons are drawn with a generator seeded by
+    ``seed`` and the population name.
     """
     default = analysis_window(block)
     t_start = default[0] if t_start is None else _to_ms(t_start)
@@ -299,8 +371,9 @@ def population_statistics(block, t_start=None, t_stop=None, bin_size=DEFAULT_BIN
         result[key] = {
             "rate": firing_rates(trains, t_start, t_stop),
             "cv": cv_isi(trains, t_start, t_stop),
-            "cc": pairwise_correlations(trains, t_start, t_stop, bin_size=bin_size,
-                                        n_neurons=n_neurons_cc, rng=_sample_rng(seed, key)),
+            "cc": correlation_samples(trains, t_start, t_stop, bin_size=bin_size,
+                                      n_neurons=n_neurons_cc, n_samples=n_samples_cc,
+                                      rng=_sample_rng(seed, key)),
         }
     return result
 
