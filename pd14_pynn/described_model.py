@@ -52,13 +52,16 @@ class DescribedModel:
         Parameters (the keys of :mod:`pd14_pynn.parameters`): ``N_scaling``,
         ``K_scaling``, ``t_presim_ms``, ``resolution_ms`` and ``background``
         replace the file's scaling, simulation and external_input entries
-        (:data:`pd14_pynn.description_numbers.DESCRIPTION_KEYS`); the others (``t_sim_ms``, ``seed``,
-        ``threads``, ``connectivity_rng``, ``record_v``, ...) are the run's.
+        (:data:`pd14_pynn.description_numbers.DESCRIPTION_KEYS`); the others
+        (``t_sim_ms``, ``seed``, ``threads``, ``connectivity_rng``,
+        ``record_v``, ...) are the run's.
     fast, verbose, connectivity
         As for :class:`~pd14_pynn.network.Microcircuit`.
 
-    Raises :class:`~pd14_pynn.parameters.ParameterError` (one line) for an
-    unusable file, override or area, before anything is built.
+    Raises
+    ------
+    pd14_pynn.parameters.ParameterError
+        One line, for an unusable file, override or area, before anything is built.
 
     Notes
     -----
