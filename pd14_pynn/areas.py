@@ -371,6 +371,12 @@ class MultiAreaModel:
         return sum(int(derive_module.derive(p)["num_neurons"].sum())
                    for p in self.area_params.values())
 
+    def expected_recording(self):
+        """``(spikes, v_samples)`` all areas will record (see ``Microcircuit.expected_recording``)."""
+        parts = [derive_module.expected_recording(d["num_neurons"], d["full_mean_rates_hz"], p)
+                 for p in self.area_params.values() for d in (derive_module.derive(p),)]
+        return sum(s for s, _ in parts), sum(v for _, v in parts)
+
     def metadata(self):
         """Counts for metadata.json."""
         expected = self.expected_synapses()

@@ -3,12 +3,15 @@
     python run/main.py nest
     python run/main.py brian2 --n-scaling 0.2 --k-scaling 0.2 --bg dc --t-sim 10000
     python run/main.py --list-parameters
+    python run/main.py nest --model mam.json --areas V1 V2 --n-scaling 0.01 --k-scaling 0.01
     python run/main.py compare --simulators nest brian2 neuron --seeds 3 \
         --n-scaling 0.2 --k-scaling 0.2 --bg dc --t-sim 10000 --out results/study
     python run/main.py compare --study thalamic --out results/thalamic
 
 * :func:`build_parser`, :func:`resolve_parameters` -- options and the parameters
-  they give (defaults <- ``--config`` <- options).
+  they give (defaults <- ``--config`` <- options); :func:`described_model` --
+  the model of ``--model FILE`` (a multi-area description), with the options as
+  its overrides.
 * :func:`main` -- one run (:func:`pd14_pynn.simulation.run`) or, for ``compare``, a
   validation study (:mod:`pd14_pynn.validation.study_runner`); returns the exit code.
 * :func:`run_script` -- :func:`main` for the script run/main.py; after a complete
@@ -94,6 +97,19 @@ def build_parser():
                              "instead of drawing one; the parameters must give the same sizes")
     parser.add_argument("--list-parameters", action="store_true",
                         help="print every resolved parameter and exit")
+    multi = parser.add_argument_group(
+        "multi-area model from a description file (docs/multi_area.md)")
+    multi.add_argument("--model", metavar="FILE",
+                       help="run the multi-area model of this description file (JSON, e.g. "
+                            "written by python -m pd14_pynn.mam) instead of PD14; "
+                            "--n-scaling, --k-scaling, --t-presim and --bg replace the file's "
+                            "scaling, simulation and external_input entries where given (the "
+                            "file's values otherwise); --t-sim, --seed, --threads, --out and "
+                            "the other run options apply as for PD14")
+    multi.add_argument("--areas", nargs="+", metavar="AREA",
+                       help="with --model: the areas to simulate (default: the file's "
+                            "simulation.simulated_areas); the others are replaced by Poisson "
+                            "input as the file's simulation.non_simulated_areas says")
     study = parser.add_argument_group("validation study (python run/main.py compare ...)")
     study.add_argument("--simulators", nargs="+", default=list(backends.NAMES),
                        help="simulators to compare (default: all three)")
@@ -116,6 +132,11 @@ def build_parser():
 
 def resolve_parameters(args):
     """Defaults <- config file <- command-line options."""
+    return parameters.resolve(parameter_overrides(args))
+
+
+def parameter_overrides(args):
+    """The parameters given by ``--config`` and the options (no defaults)."""
     overrides = {}
     if args.config:
         try:
@@ -131,7 +152,32 @@ def resolve_parameters(args):
         value = getattr(args, option)
         if value is not None:
             overrides[key] = value
-    return parameters.resolve(overrides)
+    return overrides
+
+
+def described_model(args):
+    """The :class:`~pd14_pynn.described_model.DescribedModel` of ``--model`` (declared,
+    not built), with the options as overrides; ``None`` without ``--model``."""
+    if args.model is None:
+        if args.areas:
+            raise parameters.ParameterError("--areas needs --model FILE (a multi-area "
+                                            "description)")
+        return None
+    if args.simulator == "compare":
+        raise parameters.ParameterError("--model is not available for 'compare' studies yet; "
+                                        "run each simulator with --model instead")
+    from pd14_pynn.described_model import DescribedModel  # imports PyNN
+    return DescribedModel(args.model, areas=args.areas, overrides=parameter_overrides(args))
+
+
+def model_run_label(simulator, model_file, model):
+    """Default folder name of a ``--model`` run, e.g.
+    ``mam_nest_N0.01-K0.01_32areas_seed55_1a2b3c4d`` (the hash covers the description)."""
+    params = model.params
+    stem = os.path.splitext(os.path.basename(model_file))[0]
+    return (f"{stem}_{simulator}_N{params['N_scaling']:g}-K{params['K_scaling']:g}_"
+            f"{len(model.simulated_areas)}areas_seed{params['seed']}_"
+            f"{parameters.parameter_hash(model.as_dict())}")
 
 
 def main(argv=None, script=None):
@@ -141,7 +187,8 @@ def main(argv=None, script=None):
     (default: the one this process runs, ``sys.argv[0]``)."""
     try:
         args = build_parser().parse_args(argv)
-        params = resolve_parameters(args)
+        model = described_model(args)
+        params = resolve_parameters(args) if model is None else model.params
         if args.list_parameters:
             print(json.dumps(params, indent=1))
             return 0
@@ -152,12 +199,16 @@ def main(argv=None, script=None):
                                  script=script or os.path.abspath(sys.argv[0]),
                                  command_line=sys.argv)
             return 0
-        out = args.out or os.path.join("results", parameters.run_label(args.simulator, params))
+        label = parameters.run_label(args.simulator, params) if model is None else \
+            model_run_label(args.simulator, args.model, model)
+        out = args.out or os.path.join("results", label)
         simulation.check_run(args.simulator, params, out, args.overwrite,
-                             connectivity=args.connectivity, spike_format=args.format)
+                             connectivity=args.connectivity, spike_format=args.format,
+                             model=model)
         simulation.run(args.simulator, params, out, overwrite=args.overwrite,
                        spike_format=args.format, command_line=sys.argv,
-                       connectivity=args.connectivity, save_connectivity=args.save_connectivity)
+                       connectivity=args.connectivity, save_connectivity=args.save_connectivity,
+                       model=model)
         _COMPLETED.add("simulation.run")
     except (parameters.ParameterError, backends.BackendError, run_folder.OutputFolderError) as err:
         if parallel.launcher_rank() == 0:

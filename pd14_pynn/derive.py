@@ -10,6 +10,7 @@ Matrices are indexed ``[target, source]``.
 * :func:`scaled_neuron_counts`, :func:`dc_compensation` -- down-scaling (remark 3).
 * :func:`thalamic_synapse_counts` -- thalamic totals under either scaling rule.
 * :func:`derive` -- everything the network needs, from a parameter dict.
+* :func:`expected_recording` -- spikes and membrane samples a run will record.
 """
 
 import numpy as np
@@ -108,7 +109,8 @@ def derive(params, background_fraction=None):
     signed), ``weight_sd_pA`` [t, s], ``delay_mean_ms`` [s], ``delay_sd_ms`` [s],
     ``K_ext`` (scaled in-degrees), ``psc_ext_pA``, ``bg_rate_hz`` (per source and
     population), ``poisson_rate_hz`` (total per neuron, Poisson background), ``dc_pA`` (DC per neuron, background and
-    compensation), ``thalamic_synapses``, ``thalamic_weight_pA``.
+    compensation), ``thalamic_synapses``, ``thalamic_weight_pA``,
+    ``background_delay_ms`` (of the Poisson background), ``full_mean_rates_hz``.
     """
     N_s, K_s = params["N_scaling"], params["K_scaling"]
     full_n = np.asarray(params["full_num_neurons"])
@@ -155,6 +157,8 @@ def derive(params, background_fraction=None):
         "thalamic_synapses": thalamic_synapse_counts(
             th_full, N_s, K_s, params["thalamic_synapse_scaling"]),
         "thalamic_weight_pA": params["thalamic_PSP_mV"] * psc_unit / np.sqrt(K_s),
+        "background_delay_ms": params["delay_exc_mean_ms"],
+        "full_mean_rates_hz": np.asarray(params["full_mean_rates_hz"], dtype=float),
     }
 
 
@@ -162,3 +166,18 @@ def full_scale_synapse_total(params):
     """Total recurrent synapses of the full-scale model (sum of rounded counts)."""
     full_n = np.asarray(params["full_num_neurons"])
     return int(np.round(synapse_counts(params["conn_probs"], full_n, full_n)).sum())
+
+
+def expected_recording(num_neurons, full_rates_hz, params):
+    """``(spikes, v_samples)`` a circuit records in a run of ``params``.
+
+    Spikes: every neuron (``num_neurons`` per population) at its population's
+    full-scale mean rate (``full_rates_hz``, 1/s) over presimulation and
+    simulation (``t_presim_ms + t_sim_ms``); samples of ``v`` of ``record_v``
+    neurons per population every ``record_v_interval_ms``.
+    """
+    num_neurons = np.asarray(num_neurons)
+    duration_ms = params["t_presim_ms"] + params["t_sim_ms"]
+    spikes = float(np.sum(num_neurons * np.asarray(full_rates_hz))) * duration_ms * 1e-3
+    traced = float(np.minimum(num_neurons, params["record_v"]).sum())
+    return spikes, traced * duration_ms / params["record_v_interval_ms"]

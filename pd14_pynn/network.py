@@ -55,6 +55,13 @@ class Microcircuit:
         Take every projection's connections from this SONATA network (saved by
         an earlier run) instead of drawing them; check it first with
         :func:`pd14_pynn.network_io.check`.
+    numbers : dict, optional
+        An area from data: the numbers to build with instead of
+        :func:`pd14_pynn.derive.derive` of ``params`` (the same keys, with arrays
+        over ``numbers["populations"]``, any subset of the eight names in PD14
+        order; see :func:`pd14_pynn.description_numbers.area_numbers`).
+        ``params`` then give the neuron parameters, initial potentials,
+        background kind, seed and simulation settings only.
 
     Notes
     -----
@@ -64,7 +71,7 @@ class Microcircuit:
     """
 
     def __init__(self, sim, params, label="", fast=True, verbose=True, background_fraction=None,
-                 extra_dc_pA=None, connectivity=None):
+                 extra_dc_pA=None, connectivity=None, numbers=None):
         self.sim = sim
         self.connectivity = connectivity
         self.params = params
@@ -76,7 +83,15 @@ class Microcircuit:
             raise ValueError(f"unknown populations in background_fraction: {sorted(unknown)}")
         self.background_fraction = np.array(
             [(background_fraction or {}).get(name, 1.0) for name in POPULATIONS])
-        self.derived = derive_module.derive(params, self.background_fraction)
+        if numbers is None:
+            self.population_names = POPULATIONS
+            self.derived = derive_module.derive(params, self.background_fraction)
+        else:
+            if background_fraction is not None:
+                raise ValueError("an area from data (numbers) takes no background_fraction: "
+                                 "its background is in its numbers")
+            self.population_names = list(numbers["populations"])
+            self.derived = dict(numbers)
         if extra_dc_pA is not None:
             self.derived["dc_pA"] = self.derived["dc_pA"] + np.asarray(extra_dc_pA, dtype=float)
         self.populations = {}
@@ -133,10 +148,11 @@ class Microcircuit:
         """The 8 IF_curr_exp populations with DC offsets and initial potentials."""
         p, sim = self.params, self.sim
         sizes = self.derived["num_neurons"]
+        names = self.population_names
         if self.verbose:
-            _say(f"Creating {sizes.sum()} neurons in 8 populations "
-                 f"({', '.join(f'{n}={s}' for n, s in zip(POPULATIONS, sizes))})")
-        for i, pop_name in enumerate(POPULATIONS):
+            _say(f"Creating {sizes.sum()} neurons in {len(names)} populations "
+                 f"({', '.join(f'{n}={s}' for n, s in zip(names, sizes))})")
+        for i, pop_name in enumerate(names):
             cell = sim.IF_curr_exp(
                 cm=p["C_m_pF"] * 1e-3,            # PyNN uses nF
                 tau_m=p["tau_m_ms"],
@@ -150,7 +166,8 @@ class Microcircuit:
             )
             pop = populations.create(
                 sim, int(sizes[i]), cell, self.name(pop_name),
-                initial_potentials(p, i, int(sizes[i]), self.seed("V0", pop_name)),
+                initial_potentials(p, POPULATIONS.index(pop_name), int(sizes[i]),
+                                   self.seed("V0", pop_name)),
                 fast=self.paths.create_population)
             pop.annotate(population=pop_name, area=self.label)
             self.populations[pop_name] = pop
@@ -164,13 +181,17 @@ class Microcircuit:
         if self.params["background"] != "poisson":
             return
         d = self.derived
-        for i, pop_name in enumerate(POPULATIONS):
+        for i, pop_name in enumerate(self.population_names):
             rate = d["bg_rate_hz"][i]
             if rate <= 0 or d["K_ext"][i] == 0:
                 continue
+            # K_ext is a whole number of sources, or (data that keep it unrounded,
+            # as MAM) a float that only sets the total rate
+            n_sources = d["K_ext"][i]
+            n_sources = int(n_sources) if float(n_sources).is_integer() else float(n_sources)
             self.background[pop_name] = poisson_background(
-                self.sim, self.populations[pop_name], int(d["K_ext"][i]), rate, d["psc_ext_pA"],
-                self.params["delay_exc_mean_ms"], self.name(pop_name),
+                self.sim, self.populations[pop_name], n_sources, rate, d["psc_ext_pA"],
+                d["background_delay_ms"], self.name(pop_name),
                 fast=self.paths.poisson_background)
         if self.verbose:
             _say(f"Created Poisson background for {len(self.background)} populations")
@@ -194,7 +215,7 @@ class Microcircuit:
 
     def projection_spec(self, target, source):
         """The :class:`ProjectionSpec` of the recurrent projection source -> target."""
-        t, s = POPULATIONS.index(target), POPULATIONS.index(source)
+        t, s = self.population_names.index(target), self.population_names.index(source)
         d = self.derived
         return ProjectionSpec(
             n_synapses=int(d["num_synapses"][t, s]),
@@ -206,7 +227,7 @@ class Microcircuit:
             seed=self.seed("connections", target, source))
 
     def connect_populations(self):
-        """All 64 recurrent projections (those with zero synapses are skipped)."""
+        """All recurrent projections (64 in PD14; those with zero synapses are skipped)."""
         total = int(self.derived["num_synapses"].sum())
         if self.verbose:
             _say(f"Connecting: {total:,} synapses in "
@@ -214,8 +235,8 @@ class Microcircuit:
         progress = ConnectProgress(total, "connect " + (self.label or "recurrent")) \
             if self.verbose else None
         try:
-            for target in POPULATIONS:
-                for source in POPULATIONS:
+            for target in self.population_names:
+                for source in self.population_names:
                     spec = self.projection_spec(target, source)
                     if spec.n_synapses == 0:
                         continue
@@ -260,7 +281,7 @@ class Microcircuit:
         return total
 
     def total_neurons(self):
-        """Neurons of the 8 populations."""
+        """Neurons of the circuit's populations."""
         return int(self.derived["num_neurons"].sum())
 
     def circuit_parameters(self):
@@ -274,10 +295,18 @@ class Microcircuit:
     def metadata(self):
         """Counts for metadata.json."""
         d = self.derived
-        return {"num_neurons": dict(zip(POPULATIONS, d["num_neurons"])),
+        names = self.population_names
+        return {"num_neurons": dict(zip(names, d["num_neurons"])),
                 "num_synapses_total": int(d["num_synapses"].sum()),
                 "num_synapses": d["num_synapses"],
-                "dc_pA": dict(zip(POPULATIONS, d["dc_pA"]))}
+                "dc_pA": dict(zip(names, d["dc_pA"]))}
+
+    def expected_recording(self):
+        """``(spikes, v_samples)`` this circuit will record, for the memory estimate:
+        every neuron at its full-scale mean rate (``full_mean_rates_hz``) over
+        presimulation and simulation; ``v`` of ``record_v`` neurons per population."""
+        return derive_module.expected_recording(
+            self.derived["num_neurons"], self.derived["full_mean_rates_hz"], self.params)
 
     def collect_block(self, t_presim_ms, variables=("spikes",)):
         """One Neo block with the recorded data (see :func:`pd14_pynn.recording.collect_block`)."""

@@ -73,7 +73,12 @@ def check(network, params, label=""):
 
 def check_model(network, model):
     """:func:`check` for a declared Microcircuit or MultiAreaModel (every area, and
-    the inter-area projections of a multi-area model)."""
+    the inter-area projections of a multi-area model), or a model that lists its
+    own ``population_sizes()`` and ``expected_edges()`` (a
+    :class:`~pd14_pynn.described_model.DescribedModel`)."""
+    if hasattr(model, "expected_edges"):
+        check_edges(network, model.population_sizes(), model.expected_edges())
+        return
     if not hasattr(model, "area_params"):
         check(network, model.params, model.label)
         return
@@ -90,6 +95,22 @@ def check_model(network, model):
         raise sonata.NetworkFileError(
             f"the SONATA network {network.config_path!r} does not have the model's inter-area "
             f"projections (missing: {_pairs(missing)}; not in the model: {_pairs(extra)})")
+
+
+def check_edges(network, sizes, edges):
+    """Raise ``sonata.NetworkFileError`` unless ``network`` has the populations
+    ``sizes`` (label -> neurons, point neurons) and, between them, exactly the
+    projections ``edges`` ((source label, target label) -> synapses)."""
+    network.check_sizes(sizes)
+    network.check_models(cells=list(sizes))
+    expected = set(edges)
+    in_file = {pair for pair in network.edge_index if all(end in sizes for end in pair)}
+    missing, extra = sorted(expected - in_file), sorted(in_file - expected)
+    if missing or extra:
+        raise sonata.NetworkFileError(
+            f"the SONATA network {network.config_path!r} does not have the model's projections "
+            f"(missing: {_pairs(missing)}; not in the model: {_pairs(extra)}); use the "
+            f"description, scaling and areas it was saved with")
 
 
 def _pairs(pairs):

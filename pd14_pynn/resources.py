@@ -8,7 +8,6 @@ spike and membrane sample (:class:`~pd14_pynn.backends.Backend`).
 
 import resource
 
-import numpy as np
 
 from . import derive
 
@@ -19,24 +18,19 @@ COLLECT_BYTES_PER_V_SAMPLE = 16
 
 
 def expected_recording(params):
-    """``(spikes, v_samples)`` a run will record: spikes from the full-scale mean
-    rates (``full_mean_rates_hz``) of every neuron over presimulation and
-    simulation; samples of ``v`` of ``record_v`` neurons per population."""
+    """``(spikes, v_samples)`` a run of the microcircuit ``params`` will record
+    (:func:`pd14_pynn.derive.expected_recording`)."""
     d = derive.derive(params)
-    duration_s = (params["t_presim_ms"] + params["t_sim_ms"]) * 1e-3
-    spikes = float(np.sum(d["num_neurons"] * np.asarray(params["full_mean_rates_hz"]))) * duration_s
-    traced = float(np.minimum(d["num_neurons"], params["record_v"]).sum())
-    samples = traced * (params["t_presim_ms"] + params["t_sim_ms"]) / params["record_v_interval_ms"]
-    return spikes, samples
+    return derive.expected_recording(d["num_neurons"], params["full_mean_rates_hz"], params)
 
 
 def model_size(params, model=None):
     """``(synapses, neurons, spikes, v_samples)`` of a run: from ``params`` (the
-    microcircuit), or from a declared ``model`` (every circuit of it)."""
+    microcircuit), or from a declared ``model`` (its own sizes and
+    ``expected_recording()``)."""
     if model is not None:
-        recording = [expected_recording(p) for p in model.circuit_parameters()]
-        return (model.total_synapses(), model.total_neurons(),
-                sum(r[0] for r in recording), sum(r[1] for r in recording))
+        return (model.total_synapses(), model.total_neurons()) + tuple(
+            model.expected_recording())
     d = derive.derive(params)
     n_syn = int(d["num_synapses"].sum())
     if params["thalamic_input"]:

@@ -1,10 +1,12 @@
 """One run of a model: checks, then the phases build -> simulate -> save -> report.
 
 The model is the microcircuit of the parameters (the default) or a declared,
-unbuilt :class:`~pd14_pynn.areas.MultiAreaModel` (or
-:class:`~pd14_pynn.network.Microcircuit`); both answer ``total_synapses()``,
-``total_neurons()``, ``circuit_parameters()``, ``metadata()``, ``as_dict()``,
-``build()`` and ``collect_block()``, so every model goes through the same
+unbuilt :class:`~pd14_pynn.areas.MultiAreaModel`,
+:class:`~pd14_pynn.described_model.DescribedModel` (or
+:class:`~pd14_pynn.network.Microcircuit`); each answers ``total_synapses()``,
+``total_neurons()``, ``expected_recording()``, ``circuit_parameters()``,
+``metadata()``, ``as_dict()``, ``build()`` and ``collect_block()``, so every
+model goes through the same
 checks, phases, outputs, progress, timings, interrupts and MPI handling. The
 simulator is reached only through its :class:`~pd14_pynn.backends.Backend`.
 

@@ -149,19 +149,22 @@ def figures(simulator, params, spikes, rates, areas, out_dir, raster_areas=None)
 def print_summary(summary, timings, background_fractions=None):
     """The per-population rate table and the phase timings.
 
-    Multi-area runs (keys "area/population") get an area column and, from
-    ``background_fractions`` (area -> population -> fraction), the background kept.
+    Multi-area runs (keys "area/population") get an area column and, where
+    ``background_fractions`` (area -> population -> fraction) is given and not
+    empty, the background kept.
     """
-    if background_fractions:
-        print("\narea  population   neurons   mean rate (1/s)   active   background kept")
-    else:
-        print("\npopulation   neurons   mean rate (1/s)   active")
+    areas = any("/" in key for key in summary)
+    header = "population   neurons   mean rate (1/s)   active"
+    print("\n" + ("area  " if areas else "") + header
+          + ("   background kept" if background_fractions else ""))
     for key, row in summary.items():
         area, _, name = key.rpartition("/")
         line = f"{name:<10} {row['n']:>9} {row['mean_hz']:>17.3f} " \
                f"{100 * row['active_fraction']:>7.1f}%"
+        if areas:
+            line = f"{area:<5} {line}"
         if background_fractions:
-            line = f"{area:<5} {line} {background_fractions[area][name]:>17.3f}"
+            line += f" {background_fractions[area][name]:>17.3f}"
         print(line)
     print("\n" + "  ".join(f"{p} {timings[p]:.1f} s" for p in (*PHASES, "other")
                            if p in timings)

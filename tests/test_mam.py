@@ -21,7 +21,7 @@ import sys
 import numpy as np
 import pytest
 
-from pd14_pynn import mam
+from pd14_pynn import description_numbers, mam
 from pd14_pynn import multi_area_description as mad
 from pd14_pynn.parameters import ParameterError
 
@@ -297,3 +297,12 @@ def test_the_description_rules_give_mams_scaled_numbers(clone, imported):
             pop.external_indegree * d.external_input.weight_pA * pop.external_rate_hz)
         assert dc == pytest.approx((1 - np.sqrt(scaling)) * d.neuron.tau_syn_ms * 1e-3 * total,
                                    rel=1e-9), key
+    # and the builder's numbers (description_numbers) are MAM's
+    dc = description_numbers.dc_pA(d)
+    for key, theirs_dc in theirs["dc_pA"].items():
+        area, p = key.split("-")
+        built = description_numbers.area_numbers(d, area, dc=dc)
+        i = built["populations"].index("L" + p)
+        assert dc[area][i] == pytest.approx(theirs_dc, rel=1e-9), key
+        assert built["num_neurons"][i] == theirs["neurons"][area][p], key
+        assert built["K_ext"][i] == pytest.approx(theirs["external"][area][p], rel=1e-12), key

@@ -332,11 +332,20 @@ def multapse_numbers(sources, targets, n_targets):
 
 
 def poisson_background(sim, population, n_sources, rate_hz, weight_pA, delay_ms, label):
-    """PoissonInput (n_sources at rate_hz) onto the excitatory current of every neuron."""
+    """PoissonInput (n_sources at rate_hz) onto the excitatory current of every neuron.
+
+    A fractional ``n_sources`` (data that keep K_scaling x in-degree unrounded,
+    as MAM) becomes the next whole number of sources at a rate lowered so that
+    the total rate n_sources x rate_hz is kept.
+    """
+    import math
     import brian2
     variable = population.celltype.post_synaptic_variables["excitatory"]
     group = population.brian2_group
-    poisson = brian2.PoissonInput(group, variable, N=int(n_sources), rate=rate_hz * brian2.Hz,
+    count = math.ceil(n_sources)
+    if count != n_sources:
+        rate_hz = rate_hz * n_sources / count
+    poisson = brian2.PoissonInput(group, variable, N=int(count), rate=rate_hz * brian2.Hz,
                                   weight=f"{float(weight_pA) * 1e-12}*amp")
     sim.simulator.state.network.add(poisson)
     return poisson
