@@ -395,6 +395,15 @@ class MultiAreaModel:
         """The resolved parameters of each area."""
         return list(self.area_params.values())
 
+    def area_names(self):
+        """The declared areas, in order."""
+        return list(self.area_params)
+
+    def reference_rates_hz(self):
+        """``{population: full-scale mean rate (1/s)}`` of the base parameters (PD14's
+        by default), the reference of the rate figures."""
+        return dict(zip(POPULATIONS, self.params["full_mean_rates_hz"]))
+
     def as_dict(self):
         """Everything that defines the model, as plain data (for a parameters file)."""
         return {

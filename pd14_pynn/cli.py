@@ -110,6 +110,9 @@ def build_parser():
                        help="with --model: the areas to simulate (default: the file's "
                             "simulation.simulated_areas); the others are replaced by Poisson "
                             "input as the file's simulation.non_simulated_areas says")
+    multi.add_argument("--raster-areas", nargs="+", metavar="AREA",
+                       help="with --model: the areas drawn in raster_areas.png (default: the "
+                            "first 3 simulated areas)")
     study = parser.add_argument_group("validation study (python run/main.py compare ...)")
     study.add_argument("--simulators", nargs="+", default=list(backends.NAMES),
                        help="simulators to compare (default: all three)")
@@ -204,11 +207,11 @@ def main(argv=None, script=None):
         out = args.out or os.path.join("results", label)
         simulation.check_run(args.simulator, params, out, args.overwrite,
                              connectivity=args.connectivity, spike_format=args.format,
-                             model=model)
+                             model=model, raster_areas=args.raster_areas)
         simulation.run(args.simulator, params, out, overwrite=args.overwrite,
                        spike_format=args.format, command_line=sys.argv,
                        connectivity=args.connectivity, save_connectivity=args.save_connectivity,
-                       model=model)
+                       model=model, raster_areas=args.raster_areas)
         _COMPLETED.add("simulation.run")
     except (parameters.ParameterError, backends.BackendError, run_folder.OutputFolderError) as err:
         if parallel.launcher_rank() == 0:

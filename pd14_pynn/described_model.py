@@ -126,6 +126,19 @@ class DescribedModel:
         """The resolved parameters of the run (one set, shared by every area)."""
         return [self.params]
 
+    def area_names(self):
+        """The simulated areas, in order."""
+        return list(self.simulated_areas)
+
+    def reference_rates_hz(self):
+        """``{population: full-scale mean rate (1/s)}`` from the description where every
+        simulated area has the same rates; ``None`` where they differ (as in MAM), since
+        the rate figures draw one reference per population."""
+        rates = [{name: p.full_mean_rate_hz
+                  for name, p in self.description.areas[area].populations.items()}
+                 for area in self.simulated_areas]
+        return rates[0] if all(r == rates[0] for r in rates) else None
+
     def background_fractions(self):
         """``{}``: no background is replaced by inter-area input (a description's
         external in-degrees are the data's), so the rate table has no such column."""

@@ -288,6 +288,14 @@ class Microcircuit:
         """The resolved parameters of each circuit of the model (here: one)."""
         return [self.params]
 
+    def area_names(self):
+        """The model's areas, in order: none (one circuit)."""
+        return []
+
+    def reference_rates_hz(self):
+        """``{population: full-scale mean rate (1/s)}``, the reference of the rate figures."""
+        return dict(zip(POPULATIONS, self.params["full_mean_rates_hz"]))
+
     def as_dict(self):
         """Everything that defines the model, as plain data (parameters.json)."""
         return self.params

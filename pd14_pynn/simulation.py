@@ -31,7 +31,7 @@ from .progress import SimulationProgress
 
 
 def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None,
-              connectivity=None, model=None, spike_format=".pkl"):
+              connectivity=None, model=None, spike_format=".pkl", raster_areas=None):
     """Validate a run without building anything; returns the :class:`~pd14_pynn.backends.Backend`.
 
     ``model``: a declared multi-area model (default: the microcircuit of
@@ -40,12 +40,15 @@ def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None,
     it must fit the model (:func:`pd14_pynn.network_io.check_model`).
     ``spike_format``: a key of :data:`pd14_pynn.storage.SPIKE_FILES`; ``sonata``
     holds spikes only, so it refuses ``record_v``.
+    ``raster_areas``: areas of the model for ``raster_areas.png`` (multi-area runs).
     ``memory_limit``: bytes available (default: this machine's memory). Raises
     ``ParameterError`` (``sonata.NetworkFileError`` for the network file),
     ``BackendError`` or ``OutputExistsError`` with a message that says what to change.
     """
     parameters.validate(params)
     check_spike_format(spike_format, params)
+    if raster_areas is not None:
+        check_raster_areas(model, raster_areas)
     if connectivity is not None:
         network = sonata_reader.NetworkFile(connectivity)
         if model is None:
@@ -61,6 +64,18 @@ def check_run(simulator, params, out_dir, overwrite=False, memory_limit=None,
     if out_dir:
         run_folder.check_output_folder(out_dir, overwrite)
     return backend
+
+
+def check_raster_areas(model, raster_areas):
+    """Raise ``ParameterError`` unless ``raster_areas`` are areas of ``model``."""
+    names = model.area_names() if model is not None else []
+    if not names:
+        raise parameters.ParameterError("--raster-areas applies to runs with several areas "
+                                        "(--model FILE); this run has one circuit")
+    try:
+        summary.choose_raster_areas(names, raster_areas)
+    except ValueError as err:
+        raise parameters.ParameterError(str(err)) from None
 
 
 def check_spike_format(spike_format, params):
@@ -128,7 +143,7 @@ def write_connectivity(model, backend, out_dir, metadata, say=print):
 
 def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         command_line=None, verbose=True, connectivity=None, save_connectivity=False,
-        model=None):
+        model=None, raster_areas=None):
     """Run a model on ``simulator`` and write the run folder; returns a summary dict.
 
     ``model``: the model to run, declared and not built, with ``sim=None``: a
@@ -141,6 +156,8 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     ``out_dir/network/`` before simulating (docs/outputs.md).
     ``spike_format``: ``.pkl`` or ``.nix`` (a Neo file) or ``sonata`` (a SONATA
     spike report, ``spikes.h5``, whose node IDs are those of ``network/``).
+    ``raster_areas``: the areas drawn in ``raster_areas.png`` (multi-area models;
+    default the first 3).
 
     Under mpirun (NEURON, or an MPI-enabled NEST) every rank builds and simulates
     its share; rank 0 alone writes files, with spikes gathered from all ranks and
@@ -159,7 +176,7 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
     startup_s = time.time() - process_started
     params = model.params if model is not None else params
     backend = check_run(simulator, params, out_dir, overwrite, connectivity=connectivity,
-                        model=model, spike_format=spike_format)
+                        model=model, spike_format=spike_format, raster_areas=raster_areas)
     parallel.barrier()  # every rank has checked the folder before rank 0 writes to it
     if root:
         run_folder.prepare_run_folder(out_dir, overwrite=True)
@@ -177,7 +194,7 @@ def run(simulator, params, out_dir, overwrite=False, spike_format=".pkl",
         try:
             return _run_phases(_Run(simulator, backend, params, out_dir, record, stop,
                                     verbose and root, model, connectivity, save_connectivity,
-                                    spike_format))
+                                    spike_format, raster_areas))
         except interrupts.RunInterrupted as stopped:
             if stopped.reported:  # stopped while simulating: outputs written, line printed
                 raise
@@ -216,7 +233,7 @@ class _Run:
     the run folder and its record, the stop signals, and how to print."""
 
     def __init__(self, simulator, backend, params, out_dir, record, stop, verbose, model,
-                 connectivity, save_connectivity, spike_format):
+                 connectivity, save_connectivity, spike_format, raster_areas=None):
         self.simulator, self.backend, self.params = simulator, backend, params
         self.out_dir, self.record, self.stop = out_dir, record, stop
         self.root, self.timings = record.root, record.timings
@@ -224,6 +241,7 @@ class _Run:
         self.verbose = verbose
         self.model, self.connectivity = model, connectivity
         self.save_connectivity, self.spike_format = save_connectivity, spike_format
+        self.raster_areas = raster_areas
         self.sim, self.metadata, self.block = None, None, None
 
 
@@ -364,7 +382,9 @@ def report(run):
     complete. Returns ``{"rates", "timings", "out_dir"}``."""
     timings = run.timings
     t0 = time.perf_counter()
-    rates, areas = summary.write_summary(run.block, run.simulator, run.params, run.out_dir)
+    rates, areas = summary.write_summary(run.block, run.simulator, run.params, run.out_dir,
+                                         raster_areas=run.raster_areas,
+                                         reference_rates=run.model.reference_rates_hz())
     timings["report"] = time.perf_counter() - t0
     timings["peak_rss_bytes"] = resources.peak_rss_bytes()
     # the process's whole wall time so far, and what no phase accounts for

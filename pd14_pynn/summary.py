@@ -34,10 +34,10 @@ def rate_summary(spikes, window_ms):
     return summary, rates
 
 
-def write_summary(block, simulator, params, out_dir, raster_areas=None):
+def write_summary(block, simulator, params, out_dir, raster_areas=None, reference_rates=None):
     """Write ``rates.json`` and the figures of a run's ``block`` into ``out_dir``;
     returns ``(summary, by_area)`` (see :func:`rate_summary`, :func:`by_area`).
-    ``raster_areas``: the areas of ``raster_areas.png`` (see :func:`figures`)."""
+    ``raster_areas``, ``reference_rates``: see :func:`figures`."""
     t_presim, t_sim = params["t_presim_ms"], params["t_sim_ms"]
     spikes = spike_tables.spike_table(block)
     window = (t_presim, t_presim + t_sim)
@@ -46,7 +46,8 @@ def write_summary(block, simulator, params, out_dir, raster_areas=None):
     storage.write_json(os.path.join(out_dir, "rates.json"),
                        {"window_ms": window, "populations": summary,
                         **({"areas": areas} if areas else {})})
-    figures(simulator, params, spikes, rates, areas, out_dir, raster_areas=raster_areas)
+    figures(simulator, params, spikes, rates, areas, out_dir, raster_areas=raster_areas,
+            reference_rates=reference_rates)
     return summary, areas
 
 
@@ -104,12 +105,14 @@ def choose_raster_areas(model_areas, requested=None):
     return requested
 
 
-def figures(simulator, params, spikes, rates, areas, out_dir, raster_areas=None):
+def figures(simulator, params, spikes, rates, areas, out_dir, raster_areas=None,
+            reference_rates=None):
     """The run's figures. One circuit: a raster of the last 200 ms and per-neuron rate
     boxplots. Several areas: the area x population rate matrix (``rate_matrix.png``),
     a raster of ``raster_areas`` (names; default the first 3 of the model) over the
     last 200 ms (``raster_areas.png``), and for up to 4 areas rate bars per area and
-    population (``rates_by_area.png``)."""
+    population (``rates_by_area.png``) with ``reference_rates`` (``{population:
+    1/s}``, e.g. the model's full-scale rates; ``None``: no reference drawn)."""
     from . import plotting
     t_presim, t_sim = params["t_presim_ms"], params["t_sim_ms"]
     window = (max(t_presim, t_presim + t_sim - 200.0), t_presim + t_sim)
@@ -142,7 +145,7 @@ def figures(simulator, params, spikes, rates, areas, out_dir, raster_areas=None)
             {area: {n: row["mean_hz"] for n, row in rows.items()}
              for area, rows in areas.items()},
             os.path.join(out_dir, "rates_by_area.png"),
-            reference=dict(zip(POPULATIONS, params["full_mean_rates_hz"])),
+            reference=reference_rates,
             title=f"{scale}, {len(areas)} areas")
 
 

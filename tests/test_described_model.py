@@ -165,6 +165,9 @@ def test_memory_estimate_uses_the_models_own_sizes():
     (["nest", "--areas", "A"], "--areas needs --model"),
     (["nest", "--model", THREE, "--n-scaling", "0.0001"], "without neurons"),
     (["nest", "--model", THREE, "--thalamic"], "thalamic_input is not allowed"),
+    (["nest", "--model", THREE, "--areas", "A", "C", "--raster-areas", "B"],
+     "raster areas 'B': not areas of this model; choose among A, C"),
+    (["nest", "--raster-areas", "A"], "--raster-areas applies to runs with several areas"),
 ])
 def test_bad_model_arguments_are_one_error_line(argv, message, tmp_path, capsys):
     out = tmp_path / "run"
@@ -189,7 +192,7 @@ def test_cli_runs_a_description_on_nest(tmp_path):
     proc = subprocess.run(
         [sys.executable, "run/main.py", "nest", "--model", THREE, "--areas", "A", "C",
          "--n-scaling", "0.02", "--k-scaling", "0.05", "--t-sim", "100", "--threads", "1",
-         "--seed", "3", "--out", str(out)],
+         "--seed", "3", "--raster-areas", "C", "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ROOT})
     assert proc.returncode == 0, proc.stderr[-3000:]
     rates = json.loads((out / "rates.json").read_text())
@@ -205,6 +208,7 @@ def test_cli_runs_a_description_on_nest(tmp_path):
     table = spike_tables.spike_table(storage.read_block(str(out)))
     assert table["C/L5E"].size == 20
     assert "area  population" in proc.stdout
+    assert (out / "rate_matrix.png").is_file() and (out / "raster_areas.png").is_file()
 
 
 # --- PD14 as a one-area description: the same spikes as Microcircuit --------------
