@@ -69,17 +69,30 @@ def import_simulator():
 
 
 def create_population(sim, size, celltype, label, v_init_mV):
-    """A PyNN ``Population`` whose Brian2 group shares its homogeneous parameters.
+    """A PyNN ``Population`` whose neurons will share one Brian2 group with the
+    other populations of equal neuron parameters (:mod:`pd14_pynn.backends.brian2_network`).
 
-    One value per population instead of one per neuron lets Brian2 compute the
-    integration factors once per time step instead of a dozen ``exp()`` per neuron
-    and step (:mod:`pd14_pynn.backends.brian2_groups`).
+    The group is created, with every other declared object, by :func:`finish_build`
+    or when anything first needs it; its homogeneous parameters are shared, so
+    Brian2 computes the integration factors once per time step instead of a
+    dozen ``exp()`` per neuron and step (:mod:`pd14_pynn.backends.brian2_groups`).
     """
-    from .brian2_groups import SharedParameterGroup
-    celltype.brian2_model = SharedParameterGroup  # this instance only
-    population = sim.Population(size, celltype, label=label)
+    from .brian2_pynn import MergedPopulation
+    population = MergedPopulation(size, celltype, label=label)
     population.initialize(v=v_init_mV)
     return population
+
+
+def projection(sim, pre, post, connector, synapse_type, receptor_type, label):
+    """A PyNN ``Projection`` whose connections go into the one ``Synapses`` object
+    of its source group, target group and receptor (a
+    :class:`~pd14_pynn.backends.brian2_pynn.MergedProjection`), or PyNN's own
+    where that cannot be (e.g. onto a population made by PyNN's constructor)."""
+    from .brian2_pynn import MergedProjection, can_merge
+    if can_merge(pre, post, synapse_type):
+        return MergedProjection(pre, post, connector, synapse_type, receptor_type, label)
+    return sim.Projection(pre, post, connector, synapse_type, receptor_type=receptor_type,
+                          label=label)
 
 
 def cxx_compiler():
@@ -185,6 +198,9 @@ def _queue_run(state, simtime_ms, report=None, report_period_s=5.0):
 def _run_without_store(state, simtime_ms, report=None, report_period_s=5.0):
     """PyNN's ``State.run`` without the ``network.store()`` of the whole network."""
     import brian2
+
+    from .brian2_network import network_of
+    network_of(state).materialize()
     for recorder in state.recorders:
         recorder._finalize()
     state.running = True
@@ -231,7 +247,11 @@ def _brian2():
 
 
 def finish_build(sim):
-    """Nothing to finalise before the first run."""
+    """Create the Brian2 objects the fast paths declared (one group per set of
+    populations with equal parameters, one ``Synapses`` per source, target and
+    receptor, their background)."""
+    from .brian2_network import network_of
+    network_of(sim.simulator.state).materialize()
 
 
 def execute(sim, verbose=True, should_stop=None, on_phase=None):
@@ -260,8 +280,14 @@ def versions():
 
 
 def connect_fixed_total_number(connector, projection):
-    """One vectorised connect call with per-synapse weight and delay arrays."""
+    """The drawn connections, with per-synapse weights and delays: declared into the
+    shared ``Synapses`` of a merged projection, or one vectorised connect call on
+    PyNN's own ``Synapses`` object of the projection."""
+    from .brian2_pynn import MergedProjection
     sources, targets, weights_pA, delays_ms = connector.draw(projection)
+    if isinstance(projection, MergedProjection):
+        projection.add_connections(sources, targets, weights_pA * 1e-12, delays_ms * 1e-3)
+        return
     synapses = projection._brian2_synapses[0][0]
     first = len(synapses)
     # PyNN asks Brian2 for a per-synapse multapse number ("synapse_number"), which
@@ -332,8 +358,16 @@ def multapse_numbers(sources, targets, n_targets):
 
 
 def poisson_background(sim, population, n_sources, rate_hz, weight_pA, delay_ms, label):
-    """PoissonInput (n_sources at rate_hz) onto the excitatory current of every neuron."""
+    """Poisson input of ``n_sources`` at ``rate_hz`` onto the excitatory current of
+    every neuron: declared into the population's shared group (one Poisson draw
+    per neuron and step, :mod:`pd14_pynn.backends.brian2_network`) while that is
+    not created yet, otherwise a ``PoissonInput``."""
     import brian2
+    member = getattr(population, "_pd14_member", None)
+    if member is not None and member.batch.group is None:
+        dt_s = sim.simulator.state.dt * 1e-3
+        member.background = (float(n_sources) * float(rate_hz) * dt_s, float(weight_pA) * 1e-12)
+        return member
     variable = population.celltype.post_synaptic_variables["excitatory"]
     group = population.brian2_group
     poisson = brian2.PoissonInput(group, variable, N=int(n_sources), rate=rate_hz * brian2.Hz,
@@ -357,7 +391,8 @@ class Brian2Backend(Backend):
     def fast_paths(self, sim):
         return FastPaths(create_population=create_population,
                          connect=connect_fixed_total_number,
-                         poisson_background=poisson_background)
+                         poisson_background=poisson_background,
+                         projection=projection)
 
     def engine(self, params):
         return NAME if choose_device(params) == "runtime" else "brian2_standalone"

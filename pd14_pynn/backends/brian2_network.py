@@ -1,0 +1,293 @@
+"""The whole Brian2 network as a few objects, however many populations and projections.
+
+PyNN's Brian2 backend makes one ``NeuronGroup`` per population and one
+``Synapses`` object per projection, and each brings its own generated code:
+64 ``Synapses`` for one microcircuit, ~550 for 8 areas, whose standalone
+program no longer compiles (issues 23, 24). Here the model's populations,
+projections and Poisson background are only *declared* while the model builds
+(:class:`MergedNetwork`), then created together (:meth:`MergedNetwork.materialize`,
+called by the backend's ``finish_build`` or by whatever first needs a Brian2
+object):
+
+* one ``NeuronGroup`` per set of populations with the same cell type and
+  neuron parameters (all of them in PD14 and in multi-area models), each
+  population a ``Subgroup`` of it (:class:`~pd14_pynn.backends.brian2_groups.MemberGroup`);
+  ``i_offset`` (each population's DC) per neuron, the rest shared;
+* one ``Synapses`` per (source group, target group, receptor): the
+  concatenation of every projection's (i, j, weight, delay), each projection
+  a slice of it (:class:`~pd14_pynn.backends.brian2_pynn.MergedProjection`);
+* Poisson background as one per-neuron ``poisson()`` draw per time step in the
+  group (rate x sources per neuron), instead of one ``PoissonInput`` per
+  population; the count of spikes of n independent Poisson sources in a step
+  is exactly Poisson with n times the mean (``PoissonInput`` draws a binomial);
+* one ``SpikeMonitor`` per group, read per population.
+
+Within a time step the synaptic currents are summed in another order than with
+one ``Synapses`` per projection (one spike queue instead of many), so spikes
+differ at the rounding level from PyNN's structure, and are identical to it
+when the weights of each receptor are all equal (tests/test_brian2_network.py).
+"""
+
+import os
+
+import brian2
+import numpy as np
+from brian2.units.fundamentalunits import Quantity, get_dimensions
+
+from .brian2_groups import MemberGroup, SharedParameterGroup
+
+#: parameters that may differ between the populations of one group
+PER_NEURON = ("i_offset",)
+#: per-neuron variables of the Poisson background (mean spikes per step; weight)
+BACKGROUND_EQUATIONS = "bg_lambda : 1 (constant)\nbg_weight : amp (constant)"
+
+
+class NeuronBatch:
+    """Populations that will be one ``NeuronGroup``: same cell type and parameters."""
+
+    def __init__(self, celltype):
+        self.celltype = celltype
+        self.members = []        # Member, in index order
+        self.size = 0
+        self.group = None
+        self.monitor = None      # the SpikeMonitor of the whole group, once asked for
+        self._spikes = None      # (count, order, i sorted, t ms sorted) read after a run
+
+
+class Member:
+    """One population in a :class:`NeuronBatch`: neurons ``start..start+size``."""
+
+    def __init__(self, batch, population, start, parameters):
+        self.batch, self.population, self.start = batch, population, start
+        self.size = population.size
+        self.parameters = parameters   # native name -> Quantity array
+        self.initial = {}              # native name -> Quantity array
+        self.background = None         # (mean spikes per step, weight in A)
+
+    @property
+    def stop(self):
+        return self.start + self.size
+
+
+class SynapseBatch:
+    """Projections that will be one ``Synapses``: same source, target and receptor."""
+
+    def __init__(self, key, source, target, variable, model, on_pre, files):
+        self.key, self.source, self.target = key, source, target
+        self.variable, self.model, self.on_pre = variable, model, on_pre
+        self.pieces = []         # (i, j, weights_A, delays_s) arrays, in order
+        self.count = 0
+        self.synapses = None
+        self.files = files       # standalone: name -> data file of weights, delays
+
+
+class MergedNetwork:
+    """What the fast paths declared and not yet created, for one Brian2 network."""
+
+    def __init__(self, state):
+        self.state = state
+        self.network = state.network
+        self.open_neurons = {}   # batch key -> NeuronBatch not yet created
+        self.open_synapses = {}  # batch key -> SynapseBatch not yet created
+        self.batches = []        # every NeuronBatch (created or not)
+        self.synapse_batches = []
+        self.background = []     # background run_regularly objects
+
+    # --- declaring -------------------------------------------------------------
+    def add_population(self, population, parameters):
+        """Declare ``population`` (native parameter arrays); returns its :class:`Member`."""
+        key = batch_key(population, parameters)
+        batch = self.open_neurons.get(key)
+        if batch is None:
+            batch = self.open_neurons[key] = NeuronBatch(population.celltype)
+            self.batches.append(batch)
+        member = Member(batch, population, batch.size, parameters)
+        batch.members.append(member)
+        batch.size += member.size
+        return member
+
+    def add_connections(self, projection, source, target, sources, targets, weights_A,
+                        delays_s):
+        """Declare connections of ``projection`` (population indices, SI units);
+        returns the batch and the (start, stop) of the new ones in it."""
+        (source_root, source_offset), (target_root, target_offset) = source, target
+        variable = target_root.celltype.post_synaptic_variables[projection.receptor_type]
+        key = (id(source_root), id(target_root), variable)
+        batch = self.open_synapses.get(key)
+        if batch is None:
+            context = {"syn_var": variable, "weight_units": "ampere"}
+            batch = SynapseBatch(key, source_root, target_root, variable,
+                                 projection.synapse_type.eqs % context,
+                                 projection.synapse_type.pre % context,
+                                 self._data_files(len(self.synapse_batches)))
+            self.open_synapses[key] = batch
+            self.synapse_batches.append(batch)
+        i = np.asarray(sources, dtype=np.int32) + np.int32(source_offset)
+        j = np.asarray(targets, dtype=np.int32) + np.int32(target_offset)
+        weights_A = np.asarray(weights_A, dtype=float)
+        delays_s = np.asarray(delays_s, dtype=float)
+        if batch.files:
+            # standalone: the program reads weights and delays from files; append
+            # now instead of keeping them in Python until the synapses exist
+            for name, values in (("weight", weights_A), ("delay", delays_s)):
+                with open(batch.files[name], "ab") as handle:
+                    values.tofile(handle)
+            weights_A = delays_s = None
+        batch.pieces.append((i, j, weights_A, delays_s))
+        start = batch.count
+        batch.count += len(i)
+        return batch, (start, batch.count)
+
+    def _data_files(self, number):
+        session = getattr(self.state, "pd14_standalone", None)
+        if session is None or session.device != "cpp_standalone":
+            return None
+        folder = os.path.join(session.project_dir, "static_arrays")
+        files = {name: os.path.join(folder, f"pd14_merged_{number}_{name}.dat")
+                 for name in ("weight", "delay")}
+        for path in files.values():
+            if os.path.exists(path):
+                os.remove(path)
+        return files
+
+    @property
+    def pending(self):
+        return bool(self.open_neurons or self.open_synapses)
+
+    # --- creating ----------------------------------------------------------------
+    def materialize(self):
+        """Create every declared group, background and ``Synapses`` object."""
+        neurons, self.open_neurons = list(self.open_neurons.values()), {}
+        synapses, self.open_synapses = list(self.open_synapses.values()), {}
+        for batch in neurons:
+            self._create_group(batch)
+        for batch in synapses:
+            self._create_synapses(batch)
+
+    def _create_group(self, batch):
+        members = batch.members
+        names = members[0].parameters.keys()
+        parameters = {name: concatenate([m.parameters[name] for m in members])
+                      for name in names}
+        equations = batch.celltype.eqs
+        with_background = any(m.background is not None for m in members)
+        if with_background:
+            equations = equations + BACKGROUND_EQUATIONS
+            parameters["bg_lambda"] = np.concatenate(
+                [np.full(m.size, m.background[0] if m.background else 0.0) for m in members])
+            parameters["bg_weight"] = np.concatenate(
+                [np.full(m.size, m.background[1] if m.background else 0.0)
+                 for m in members]) * brian2.amp
+        group = SharedParameterGroup(batch.size, equations, per_neuron=PER_NEURON, **parameters)
+        for name in members[0].initial:
+            setattr(group, name, concatenate([m.initial[name] for m in members]))
+        batch.group = group
+        self.network.add(group)
+        for member in members:
+            member.population._pd14_attach(MemberGroup(group, member.start, member.stop))
+            member.parameters = member.initial = None
+        if with_background:
+            variable = batch.celltype.post_synaptic_variables["excitatory"]
+            # in the slot where PoissonInput adds its spikes (after the thresholds)
+            self.background.append(group.run_regularly(
+                f"{variable} += bg_weight * poisson(bg_lambda)", when="synapses",
+                name=f"{group.name}_background"))
+            self.network.add(self.background[-1])
+
+    def _create_synapses(self, batch):
+        source = group_of(batch.source)
+        target = group_of(batch.target)
+        synapses = brian2.Synapses(source, target, model=batch.model, on_pre=batch.on_pre,
+                                   clock=self.network.clock, name="pd14_synapses*")
+        pieces, batch.pieces = batch.pieces, []
+        i = np.concatenate([p[0] for p in pieces]) if pieces else np.empty(0, np.int32)
+        j = np.concatenate([p[1] for p in pieces]) if pieces else np.empty(0, np.int32)
+        session = getattr(self.state, "pd14_standalone", None)
+        if session is not None:
+            session.reserve(synapses, len(i))
+        synapses.connect(i=i, j=j)
+        if batch.files is not None:
+            for name in ("weight", "delay"):
+                session.register_file(synapses, name, batch.files[name])
+        elif session is not None:  # Brian2CUDA: as Brian2 static arrays
+            synapses.weight_[:] = np.concatenate([p[2] for p in pieces])
+            synapses.delay_[:] = np.concatenate([p[3] for p in pieces])
+        else:
+            # Synapses keep creation order for array connects; check it, since a
+            # silent reordering would scramble weights
+            if not (np.array_equal(synapses.i[:], i) and np.array_equal(synapses.j[:], j)):
+                raise RuntimeError("Brian2 reordered synapses on connect; weights cannot "
+                                   "be assigned")
+            del i, j
+            synapses.weight_[:] = np.concatenate([p[2] for p in pieces])
+            synapses.delay_[:] = np.concatenate([p[3] for p in pieces])
+        batch.synapses = synapses
+        self.network.add(synapses)
+
+    # --- recording -----------------------------------------------------------------
+    def spike_monitor(self, member):
+        """The one ``SpikeMonitor`` of ``member``'s group (made on first request)."""
+        batch = member.batch
+        if batch.monitor is None:
+            batch.monitor = brian2.SpikeMonitor(batch.group, name=f"{batch.group.name}_spikes")
+            self.network.add(batch.monitor)
+        return batch.monitor
+
+    def spikes(self, member):
+        """(neuron index in the population, time in ms) of ``member``'s recorded spikes."""
+        batch = member.batch
+        monitor = batch.monitor
+        count = int(monitor.num_spikes)
+        if batch._spikes is None or batch._spikes[0] != count:
+            index = np.asarray(monitor.i[:])
+            times_ms = np.asarray(monitor.t / brian2.ms)  # as PyNN's recorder computes it
+            order = np.argsort(index, kind="stable")
+            batch._spikes = (count, index[order], times_ms[order])
+        _, index, times_ms = batch._spikes
+        lo, hi = np.searchsorted(index, [member.start, member.stop])
+        return index[lo:hi] - member.start, times_ms[lo:hi]
+
+    def object_count(self):
+        """Brian2 objects in the network, by class name (for measurements and tests)."""
+        counts = {}
+        for obj in self.network.objects:
+            counts[type(obj).__name__] = counts.get(type(obj).__name__, 0) + 1
+        return counts
+
+
+def group_of(root):
+    """The Brian2 group of a synapse batch's source or target (a batch or a group)."""
+    return root.group if isinstance(root, NeuronBatch) else root
+
+
+def concatenate(values):
+    """One Quantity (or array) of the per-population ``values``."""
+    dimensions = get_dimensions(values[0])
+    joined = np.concatenate([np.asarray(v, dtype=float).reshape(-1) for v in values])
+    return Quantity(joined, dim=dimensions) if dimensions is not None else joined
+
+
+def batch_key(population, parameters):
+    """Populations with equal keys share one ``NeuronGroup``: cell type, equations
+    and every parameter but those in :data:`PER_NEURON`, each one value per
+    population (a population with different values in its neurons gets a group
+    of its own)."""
+    celltype = population.celltype
+    key = [type(celltype).__name__, str(celltype.eqs)]
+    for name in sorted(parameters):
+        if name in PER_NEURON:
+            continue
+        values = np.asarray(parameters[name], dtype=float).reshape(-1)
+        if values.size and np.all(values == values[0]):
+            key.append((name, float(values[0])))
+        else:
+            key.append((name, "per neuron", id(population)))
+    return tuple(key)
+
+
+def network_of(state):
+    """The :class:`MergedNetwork` of PyNN's Brian2 ``state`` (a new one after ``setup``)."""
+    merged = getattr(state, "pd14_merged", None)
+    if merged is None or merged.network is not state.network:
+        merged = state.pd14_merged = MergedNetwork(state)
+    return merged
