@@ -91,7 +91,6 @@ class MergedNetwork:
         self.open_synapses = {}  # batch key -> SynapseBatch not yet created
         self.batches = []        # every NeuronBatch (created or not)
         self.synapse_batches = []
-        self.background = []     # background run_regularly objects
 
     # --- declaring -------------------------------------------------------------
     def add_population(self, population, parameters):
@@ -189,10 +188,8 @@ class MergedNetwork:
         if with_background:
             variable = batch.celltype.post_synaptic_variables["excitatory"]
             # in the slot where PoissonInput adds its spikes (after the thresholds)
-            self.background.append(group.run_regularly(
-                f"{variable} += bg_weight * poisson(bg_lambda)", when="synapses",
-                name=f"{group.name}_background"))
-            self.network.add(self.background[-1])
+            group.run_regularly(f"{variable} += bg_weight * poisson(bg_lambda)",
+                                when="synapses", name=f"{group.name}_background")
 
     def _create_synapses(self, batch):
         source = group_of(batch.source)
