@@ -1,17 +1,24 @@
 """Brian2 backend: setup options and vectorised fast paths.
 
-* Connections: the projection is drawn with numpy
-  (:func:`pd14_pynn.connectivity.draw_connections`) and created with one
-  ``Synapses.connect(i=..., j=...)`` call; weights and delays are then set as
-  whole arrays, so each synapse keeps its own values. (PyNN 0.13 sets them per
-  (i, j) pair, which gives all multapses of a pair one shared weight and delay.)
-* Populations: the neurons of a population share one value of each homogeneous
+* The network as few Brian2 objects (:mod:`pd14_pynn.backends.brian2_network`):
+  the fast paths declare populations, projections and Poisson background;
+  :func:`finish_build` creates one ``NeuronGroup`` for all populations with
+  equal neuron parameters (each population a ``Subgroup``), one ``Synapses``
+  per source group, target group and receptor (each projection a slice of it,
+  :class:`~pd14_pynn.backends.brian2_pynn.MergedProjection`), and one
+  ``SpikeMonitor``; their number does not grow with populations, projections
+  or areas.
+* Connections: each projection is drawn with numpy
+  (:func:`pd14_pynn.connectivity.draw_connections`), and every synapse keeps
+  its own weight and delay. (PyNN 0.13 sets them per (i, j) pair, which gives
+  all multapses of a pair one shared weight and delay.)
+* Populations: the neurons of a group share one value of each homogeneous
   parameter (:mod:`pd14_pynn.backends.brian2_groups`), so the integration
-  factors are computed once per step, not per neuron.
-* Poisson background: ``brian2.PoissonInput`` (K_ext sources at bg_rate, summed
-  per time step) instead of one PyNN spike source per neuron. Its spikes have
-  no transmission delay; for stationary independent Poisson input a constant
-  delay changes nothing in distribution.
+  factors are computed once per step, not per neuron; ``i_offset`` (DC) is per neuron.
+* Poisson background: one ``poisson(K_ext x bg_rate x dt)`` draw per neuron and
+  time step, added to the excitatory current (no transmission delay; for
+  stationary independent Poisson input a constant delay changes nothing in
+  distribution), instead of one PyNN spike source per neuron.
 * Device (parameter ``brian2_device``, CLI ``--brian2-device``): ``cpp_standalone``
   (default where a C++ compiler and ``make`` are found) makes the whole network
   one compiled C++ program with OpenMP threads (``threads``), see

@@ -16,7 +16,7 @@ object):
 * one ``Synapses`` per (source group, target group, receptor): the
   concatenation of every projection's (i, j, weight, delay), each projection
   a slice of it (:class:`~pd14_pynn.backends.brian2_pynn.MergedProjection`);
-* Poisson background as one per-neuron ``poisson()`` draw per time step in the
+* Poisson background as one per-neuron Poisson draw per time step in the
   group (rate x sources per neuron), instead of one ``PoissonInput`` per
   population; the count of spikes of n independent Poisson sources in a step
   is exactly Poisson with n times the mean (``PoissonInput`` draws a binomial);
@@ -38,8 +38,62 @@ from .brian2_groups import MemberGroup, SharedParameterGroup
 
 #: parameters that may differ between the populations of one group
 PER_NEURON = ("i_offset",)
-#: per-neuron variables of the Poisson background (mean spikes per step; weight)
-BACKGROUND_EQUATIONS = "bg_lambda : 1 (constant)\nbg_weight : amp (constant)"
+#: per-neuron variables of the Poisson background: mean spikes per step, its
+#: exp(-mean), and the weight
+BACKGROUND_EQUATIONS = ("bg_lambda : 1 (constant)\nbg_p0 : 1 (constant)\n"
+                        "bg_weight : amp (constant)")
+
+# Poisson counts by inversion: one uniform number per neuron and step, walking
+# the cumulative distribution from P(0) = p0. Brian2's poisson() multiplies
+# uniforms until their product drops below exp(-lambda): lambda + 1 of them
+# (2.6 per neuron and step here) and an exp(); the uniforms were the largest
+# cost of a step at N = K = 0.1 (the tail beyond 1000 is never reached).
+_INVERSION_CPP = """
+int32_t _pd14_poisson(double lam, double p0, int _vectorisation_idx) {
+    const double u = _rand(_vectorisation_idx);
+    int32_t k = 0;
+    double p = p0, s = p0;
+    while (u > s && k < 1000) { k += 1; p *= lam / k; s += p; }
+    return k;
+}
+"""
+_INVERSION_CYTHON = """
+cdef int32_t _pd14_poisson(double lam, double p0, int _vectorisation_idx):
+    cdef double u = _rand(_vectorisation_idx)
+    cdef int32_t k = 0
+    cdef double p = p0
+    cdef double s = p0
+    while u > s and k < 1000:
+        k += 1
+        p *= lam / k
+        s += p
+    return k
+"""
+
+
+def _inversion_numpy(lam, p0, vectorisation_idx):
+    # the numpy target: numpy's own Poisson draw, as Brian2's poisson() makes it
+    try:
+        return np.random.poisson(lam, size=len(vectorisation_idx))
+    except TypeError:
+        return np.random.poisson(lam)
+
+
+def poisson_function():
+    """``pd14_poisson(lambda, exp(-lambda))``: a Poisson count per neuron (Brian2 function)."""
+    from brian2.codegen.generators.cpp_generator import CPPCodeGenerator
+    from brian2.codegen.generators.cython_generator import CythonCodeGenerator
+    from brian2.codegen.generators.numpy_generator import NumpyCodeGenerator
+    from brian2.core.functions import DEFAULT_FUNCTIONS, Function
+    function = Function(pyfunc=_inversion_numpy, arg_units=[1, 1], return_unit=1,
+                        return_type="integer", stateless=False, auto_vectorise=True)
+    rand = {"_rand": DEFAULT_FUNCTIONS["rand"]}
+    function.implementations.add_implementation(CPPCodeGenerator, code=_INVERSION_CPP,
+                                                name="_pd14_poisson", dependencies=rand)
+    function.implementations.add_implementation(CythonCodeGenerator, code=_INVERSION_CYTHON,
+                                                name="_pd14_poisson", dependencies=rand)
+    function.implementations.add_implementation(NumpyCodeGenerator, code=_inversion_numpy)
+    return function
 
 
 class NeuronBatch:
@@ -174,6 +228,7 @@ class MergedNetwork:
             equations = equations + BACKGROUND_EQUATIONS
             parameters["bg_lambda"] = np.concatenate(
                 [np.full(m.size, m.background[0] if m.background else 0.0) for m in members])
+            parameters["bg_p0"] = np.exp(-parameters["bg_lambda"])
             parameters["bg_weight"] = np.concatenate(
                 [np.full(m.size, m.background[1] if m.background else 0.0)
                  for m in members]) * brian2.amp
@@ -188,8 +243,14 @@ class MergedNetwork:
         if with_background:
             variable = batch.celltype.post_synaptic_variables["excitatory"]
             # in the slot where PoissonInput adds its spikes (after the thresholds)
-            group.run_regularly(f"{variable} += bg_weight * poisson(bg_lambda)",
-                                when="synapses", name=f"{group.name}_background")
+            session = getattr(self.state, "pd14_standalone", None)
+            if session is not None and session.device == "cuda_standalone":
+                draw = "poisson(bg_lambda)"  # Brian2CUDA has its own
+            else:
+                group.namespace = {**(group.namespace or {}), "pd14_poisson": poisson_function()}
+                draw = "pd14_poisson(bg_lambda, bg_p0)"
+            group.run_regularly(f"{variable} += bg_weight * {draw}", when="synapses",
+                                name=f"{group.name}_background")
 
     def _create_synapses(self, batch):
         source = group_of(batch.source)
