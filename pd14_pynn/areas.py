@@ -328,7 +328,7 @@ class MultiAreaModel:
                 if self.connectivity is not None:
                     given = self.connectivity.edges(pre.label, post.label)
                 self.projections[c.key] = connectors.projection(
-                    self.sim, pre, post, spec, c.label, fast=self.paths.connect, given=given,
+                    self.sim, pre, post, spec, c.label, fast=self.paths, given=given,
                     rng=self.params["connectivity_rng"])
                 if progress is not None:
                     progress.add(spec.n_synapses, f"{c.source_area}/{c.source_population}->"

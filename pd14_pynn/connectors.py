@@ -22,7 +22,7 @@ import numpy as np
 from pyNN.connectors import Connector
 from pyNN.parameters import ParameterSpace
 
-from .backends import choose_fast_path
+from .backends import FastPaths, choose_fast_path, resolve_fast_paths
 from .connectivity import draw_connections
 
 
@@ -129,17 +129,25 @@ def _native_parameters(projection, weights_nA, delays_ms):
 def projection(sim, pre, post, spec, label, rng="native", fast=True, given=None):
     """A ``sim.Projection`` of ``pre`` -> ``post`` with the connections of ``spec``.
 
-    ``rng``: ``connectivity_rng`` ("native" or "numpy"); ``fast``: as for
-    :class:`FixedTotalNumberNormal`; ``given``: ``(sources, targets, weights_pA,
-    delays_ms)`` to connect instead of drawing (a saved network). The synapse's
-    weight (nA) and delay (ms) are the spec's means; the connector sets each
-    connection's own.
+    ``rng``: ``connectivity_rng`` ("native" or "numpy"); ``fast``: True (the
+    backend's fast paths), False (PyNN's generic code), a
+    :class:`~pd14_pynn.backends.FastPaths` (its ``projection`` and ``connect``),
+    or a connect function as for :class:`FixedTotalNumberNormal`; ``given``:
+    ``(sources, targets, weights_pA, delays_ms)`` to connect instead of drawing
+    (a saved network). The synapse's weight (nA) and delay (ms) are the spec's
+    means; the connector sets each connection's own.
     """
-    if given is not None:
-        connector = GivenConnections(spec, *given, fast=fast)
+    if callable(fast):
+        paths = FastPaths(connect=fast)
     else:
-        connector = FixedTotalNumberNormal(spec, fast=fast, rng=rng)
-    return sim.Projection(
-        pre, post, connector,
-        sim.StaticSynapse(weight=spec.weight_mean_pA * 1e-3, delay=spec.delay_mean_ms),
-        receptor_type=spec.receptor_type, label=label)
+        paths = resolve_fast_paths(fast, sim)
+    connect = paths.connect or False
+    if given is not None:
+        connector = GivenConnections(spec, *given, fast=connect)
+    else:
+        connector = FixedTotalNumberNormal(spec, fast=connect, rng=rng)
+    synapse = sim.StaticSynapse(weight=spec.weight_mean_pA * 1e-3, delay=spec.delay_mean_ms)
+    if paths.projection is not None:
+        return paths.projection(sim, pre, post, connector, synapse, spec.receptor_type, label)
+    return sim.Projection(pre, post, connector, synapse, receptor_type=spec.receptor_type,
+                          label=label)

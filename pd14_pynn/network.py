@@ -255,7 +255,7 @@ class Microcircuit:
         return connectors.projection(
             self.sim, pre, self.populations[target], spec,
             f"{self.name(target)}<-{self.name(source_name)}",
-            rng=self.params["connectivity_rng"], fast=self.paths.connect, given=given)
+            rng=self.params["connectivity_rng"], fast=self.paths, given=given)
 
     def setup_recording(self, record_spikes=True, record_v=None):
         """Record spikes of all neurons and ``v`` of the first ``record_v`` per population."""

@@ -52,11 +52,19 @@ def build_and_run(fast):
         group = cells[2].brian2_group
         result["shared"] = np.array(sorted(group._pd14_shared))
         result["solved"] = np.array([len(brian2_groups._SOLVED)])
+        result["member_sizes"] = np.array([len(pop.brian2_group) for pop in cells]
+                                          + [len(group._pd14_parent)])
+        # i_offset is per neuron in the group the three populations share
         cells[2].set(i_offset=0.5)
         result["after_set"] = np.asarray(cells[2].get("i_offset"))
+        result["other_after_set"] = np.asarray(cells[0].get("i_offset"))
+        cells[2][0:5].set(i_offset=np.linspace(0.1, 0.2, 5))
+        result["after_per_neuron_set"] = np.asarray(cells[2].get("i_offset"))
+        cells[2].set(tau_m=10.0)  # the shared value itself: accepted
         for key, action in (("refused_array", lambda: cells[2].set(
-                                i_offset=np.linspace(0.1, 0.2, 20))),
-                            ("refused_view", lambda: cells[2][0:3].set(i_offset=0.1))):
+                                tau_m=np.linspace(9.0, 11.0, 20))),
+                            ("refused_view", lambda: cells[2][0:3].set(tau_m=12.0)),
+                            ("refused_member", lambda: cells[2].set(tau_m=12.0))):
             try:
                 action()
                 result[key] = np.array([""])

@@ -3,7 +3,7 @@
 Run as a separate process per simulator (simulators do not share a process
 well): ``python tests/scenario.py SIMULATOR SEED OUT.npz [--generic] [--numpy-rng]
 [--scale S] [--connectivity SONATA_PATH] [--brian2-device D]``. Writes per-projection
-counts, all connections of a few projections (and Brian2's multapse numbers), spikes.
+counts, all connections of a few projections, spikes.
 """
 
 import argparse
@@ -43,9 +43,6 @@ def main(simulator, seed, out, fast=True, rng="native", scale=SCALE, connectivit
         conns = np.array(circuit.projections[(target, source)].get(
             ["weight", "delay"], format="list", with_address=True), dtype=float)
         result[f"conn_{target}_{source}"] = conns  # pre, post, weight (nA), delay (ms)
-        if simulator == "brian2":
-            synapses = circuit.projections[(target, source)]._brian2_synapses[0][0]
-            result[f"multapse_{target}_{source}"] = np.asarray(synapses.synapse_number[:])
     for name in POPULATIONS:
         trains = circuit.populations[name].get_data("spikes").segments[0].spiketrains
         trains = sorted(trains, key=lambda st: st.annotations["source_index"])

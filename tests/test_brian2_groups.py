@@ -42,18 +42,29 @@ def test_shared_parameters_give_pynns_dynamics(fast, pynn, pop):
 
 
 def test_homogeneous_parameters_are_shared_and_solved_once(fast):
-    assert set(fast["shared"]) == {"c_m", "i_offset", "tau_m", "tau_syn_e", "tau_syn_i",
+    # i_offset (each population's DC) is per neuron in a group of several populations
+    assert set(fast["shared"]) == {"c_m", "tau_m", "tau_syn_e", "tau_syn_i",
                                    "v_reset", "v_rest", "v_thresh"}
     assert int(fast["solved"][0]) == 1  # three populations, one symbolic solution
 
 
+def test_populations_with_equal_parameters_share_one_group(fast):
+    np.testing.assert_array_equal(fast["member_sizes"], [20, 20, 20, 60])
+
+
 def test_set_accepts_one_value_and_refuses_per_neuron_values(fast):
     np.testing.assert_array_equal(fast["after_set"], np.full(20, 0.5))
+    np.testing.assert_array_equal(fast["other_after_set"], np.full(20, 0.38))
+    np.testing.assert_allclose(fast["after_per_neuron_set"],
+                               np.r_[np.linspace(0.1, 0.2, 5), np.full(15, 0.5)])
     np.testing.assert_array_equal(fast["after_view_set"], np.full(20, 0.25))
     for key in ("refused_array", "refused_view"):
         message = str(fast[key][0])
         assert "one value shared by all its neurons" in message, key
         assert "fast=False" in message
+    message = str(fast["refused_member"][0])
+    assert "shared by every population in the Brian2 group" in message
+    assert "fast=False" in message
 
 
 def test_heterogeneous_parameter_stays_per_neuron(fast):

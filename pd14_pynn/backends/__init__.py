@@ -43,11 +43,21 @@ class FastPaths:
         the connections of a :class:`~pd14_pynn.connectors.FixedTotalNumberNormal`;
     ``poisson_background(sim, population, n_sources, rate_hz, weight_pA, delay_ms, label)``
         an independent Poisson train of ``n_sources x rate_hz`` to every neuron;
-        returns what must be kept alive (or None).
+        returns what must be kept alive (or None);
+    ``projection(sim, pre, post, connector, synapse_type, receptor_type, label)``
+        a PyNN ``Projection`` (a subclass of ``sim.Projection``) connected by
+        ``connector``, answering ``len``, ``size`` and ``get`` as PyNN's does,
+        e.g. one whose connections live in a simulator object shared with
+        other projections (Brian2: one ``Synapses`` per receptor, not per
+        projection).
+
+    A backend may build what these create lazily, all at once: the model then
+    calls :meth:`Backend.finish_build` (the runner does) before the first run.
     """
     create_population: Optional[Callable] = None
     connect: Optional[Callable] = None
     poisson_background: Optional[Callable] = None
+    projection: Optional[Callable] = None
 
 
 #: no fast path at all: PyNN's generic code everywhere
@@ -120,7 +130,8 @@ class Backend:
         raise NotImplementedError
 
     def finish_build(self, sim):
-        """Anything to do between the last ``Projection`` and the first run."""
+        """Anything to do between the last ``Projection`` and the first run (e.g.
+        create the simulator objects that the fast paths only declared)."""
 
     def read_connections(self, projections):
         """The connections of built ``projections`` as pieces ``(projection,

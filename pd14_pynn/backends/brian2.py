@@ -1,17 +1,24 @@
 """Brian2 backend: setup options and vectorised fast paths.
 
-* Connections: the projection is drawn with numpy
-  (:func:`pd14_pynn.connectivity.draw_connections`) and created with one
-  ``Synapses.connect(i=..., j=...)`` call; weights and delays are then set as
-  whole arrays, so each synapse keeps its own values. (PyNN 0.13 sets them per
-  (i, j) pair, which gives all multapses of a pair one shared weight and delay.)
-* Populations: the neurons of a population share one value of each homogeneous
+* The network as few Brian2 objects (:mod:`pd14_pynn.backends.brian2_network`):
+  the fast paths declare populations, projections and Poisson background;
+  :func:`finish_build` creates one ``NeuronGroup`` for all populations with
+  equal neuron parameters (each population a ``Subgroup``), one ``Synapses``
+  per source group, target group and receptor (each projection a slice of it,
+  :class:`~pd14_pynn.backends.brian2_pynn.MergedProjection`), and one
+  ``SpikeMonitor``; their number does not grow with populations, projections
+  or areas.
+* Connections: each projection is drawn with numpy
+  (:func:`pd14_pynn.connectivity.draw_connections`), and every synapse keeps
+  its own weight and delay. (PyNN 0.13 sets them per (i, j) pair, which gives
+  all multapses of a pair one shared weight and delay.)
+* Populations: the neurons of a group share one value of each homogeneous
   parameter (:mod:`pd14_pynn.backends.brian2_groups`), so the integration
-  factors are computed once per step, not per neuron.
-* Poisson background: ``brian2.PoissonInput`` (K_ext sources at bg_rate, summed
-  per time step) instead of one PyNN spike source per neuron. Its spikes have
-  no transmission delay; for stationary independent Poisson input a constant
-  delay changes nothing in distribution.
+  factors are computed once per step, not per neuron; ``i_offset`` (DC) is per neuron.
+* Poisson background: one ``poisson(K_ext x bg_rate x dt)`` draw per neuron and
+  time step, added to the excitatory current (no transmission delay; for
+  stationary independent Poisson input a constant delay changes nothing in
+  distribution), instead of one PyNN spike source per neuron.
 * Device (parameter ``brian2_device``, CLI ``--brian2-device``): ``cpp_standalone``
   (default where a C++ compiler and ``make`` are found) makes the whole network
   one compiled C++ program with OpenMP threads (``threads``), see
@@ -69,17 +76,30 @@ def import_simulator():
 
 
 def create_population(sim, size, celltype, label, v_init_mV):
-    """A PyNN ``Population`` whose Brian2 group shares its homogeneous parameters.
+    """A PyNN ``Population`` whose neurons will share one Brian2 group with the
+    other populations of equal neuron parameters (:mod:`pd14_pynn.backends.brian2_network`).
 
-    One value per population instead of one per neuron lets Brian2 compute the
-    integration factors once per time step instead of a dozen ``exp()`` per neuron
-    and step (:mod:`pd14_pynn.backends.brian2_groups`).
+    The group is created, with every other declared object, by :func:`finish_build`
+    or when anything first needs it; its homogeneous parameters are shared, so
+    Brian2 computes the integration factors once per time step instead of a
+    dozen ``exp()`` per neuron and step (:mod:`pd14_pynn.backends.brian2_groups`).
     """
-    from .brian2_groups import SharedParameterGroup
-    celltype.brian2_model = SharedParameterGroup  # this instance only
-    population = sim.Population(size, celltype, label=label)
+    from .brian2_pynn import MergedPopulation
+    population = MergedPopulation(size, celltype, label=label)
     population.initialize(v=v_init_mV)
     return population
+
+
+def projection(sim, pre, post, connector, synapse_type, receptor_type, label):
+    """A PyNN ``Projection`` whose connections go into the one ``Synapses`` object
+    of its source group, target group and receptor (a
+    :class:`~pd14_pynn.backends.brian2_pynn.MergedProjection`), or PyNN's own
+    where that cannot be (e.g. onto a population made by PyNN's constructor)."""
+    from .brian2_pynn import MergedProjection, can_merge
+    if can_merge(pre, post, synapse_type):
+        return MergedProjection(pre, post, connector, synapse_type, receptor_type, label)
+    return sim.Projection(pre, post, connector, synapse_type, receptor_type=receptor_type,
+                          label=label)
 
 
 def cxx_compiler():
@@ -185,6 +205,9 @@ def _queue_run(state, simtime_ms, report=None, report_period_s=5.0):
 def _run_without_store(state, simtime_ms, report=None, report_period_s=5.0):
     """PyNN's ``State.run`` without the ``network.store()`` of the whole network."""
     import brian2
+
+    from .brian2_network import network_of
+    network_of(state).materialize()
     for recorder in state.recorders:
         recorder._finalize()
     state.running = True
@@ -231,7 +254,11 @@ def _brian2():
 
 
 def finish_build(sim):
-    """Nothing to finalise before the first run."""
+    """Create the Brian2 objects the fast paths declared (one group per set of
+    populations with equal parameters, one ``Synapses`` per source, target and
+    receptor, their background)."""
+    from .brian2_network import network_of
+    network_of(sim.simulator.state).materialize()
 
 
 def execute(sim, verbose=True, should_stop=None, on_phase=None):
@@ -260,8 +287,14 @@ def versions():
 
 
 def connect_fixed_total_number(connector, projection):
-    """One vectorised connect call with per-synapse weight and delay arrays."""
+    """The drawn connections, with per-synapse weights and delays: declared into the
+    shared ``Synapses`` of a merged projection, or one vectorised connect call on
+    PyNN's own ``Synapses`` object of the projection."""
+    from .brian2_pynn import MergedProjection
     sources, targets, weights_pA, delays_ms = connector.draw(projection)
+    if isinstance(projection, MergedProjection):
+        projection.add_connections(sources, targets, weights_pA * 1e-12, delays_ms * 1e-3)
+        return
     synapses = projection._brian2_synapses[0][0]
     first = len(synapses)
     # PyNN asks Brian2 for a per-synapse multapse number ("synapse_number"), which
@@ -332,14 +365,23 @@ def multapse_numbers(sources, targets, n_targets):
 
 
 def poisson_background(sim, population, n_sources, rate_hz, weight_pA, delay_ms, label):
-    """PoissonInput (n_sources at rate_hz) onto the excitatory current of every neuron.
+    """Poisson input of ``n_sources`` at ``rate_hz`` onto the excitatory current of
+    every neuron: declared into the population's shared group (one Poisson draw
+    per neuron and step of mean n_sources x rate_hz x dt,
+    :mod:`pd14_pynn.backends.brian2_network`) while that is not created yet,
+    otherwise a ``PoissonInput``.
 
-    A fractional ``n_sources`` (data that keep K_scaling x in-degree unrounded,
-    as MAM) becomes the next whole number of sources at a rate lowered so that
-    the total rate n_sources x rate_hz is kept.
+    For a ``PoissonInput``, a fractional ``n_sources`` (data that keep K_scaling x
+    in-degree unrounded, as MAM) becomes the next whole number of sources at a
+    rate lowered so that the total rate n_sources x rate_hz is kept.
     """
     import math
     import brian2
+    member = getattr(population, "_pd14_member", None)
+    if member is not None and member.batch.group is None:
+        dt_s = sim.simulator.state.dt * 1e-3
+        member.add_background(float(n_sources) * float(rate_hz) * dt_s, float(weight_pA) * 1e-12)
+        return member
     variable = population.celltype.post_synaptic_variables["excitatory"]
     group = population.brian2_group
     count = math.ceil(n_sources)
@@ -366,7 +408,8 @@ class Brian2Backend(Backend):
     def fast_paths(self, sim):
         return FastPaths(create_population=create_population,
                          connect=connect_fixed_total_number,
-                         poisson_background=poisson_background)
+                         poisson_background=poisson_background,
+                         projection=projection)
 
     def engine(self, params):
         return NAME if choose_device(params) == "runtime" else "brian2_standalone"

@@ -14,11 +14,20 @@ system once per process.
 To PyNN the group looks as before: ``population.get("tau_m")`` gives one value
 per neuron; ``population.set(tau_m=...)`` accepts one value for all neurons and
 refuses different values for different neurons with an error that says why.
+
+Several populations with the same shared parameters live in one group
+(:mod:`pd14_pynn.backends.brian2_network`); each is a :class:`MemberGroup`, a
+Brian2 ``Subgroup`` that PyNN sees as its own group. ``i_offset`` (each
+population's DC) stays one value per neuron there (``per_neuron``): the
+generated update is ``A - (tau_m*i_inj + tau_m*i_offset)`` instead of
+``(A - tau_m*i_offset) - tau_m*i_inj`` with the first part computed once, the
+same number because ``i_inj`` is 0 in this model.
 """
 
 import brian2
 import numpy as np
 from brian2.equations.equations import PARAMETER, SingleEquation
+from brian2.groups.subgroup import Subgroup
 from brian2.stateupdaters.exact import LinearStateUpdater
 from pyNN.brian2.cells import BaseNeuronGroup
 
@@ -67,11 +76,11 @@ def shared_equations(equations, shared):
 class SharedParameterGroup(BaseNeuronGroup):
     """PyNN's threshold neuron group, with homogeneous parameters shared."""
 
-    def __init__(self, n, equations, **parameters):
+    def __init__(self, n, equations, per_neuron=(), **parameters):
         equations = equations + ("v_thresh : volt (constant)\n"
                                  "v_reset : volt (constant)")
-        shared = {name for name in SHAREABLE
-                  if name in parameters and homogeneous(parameters[name])}
+        shared = {name for name in SHAREABLE if name in parameters and name not in per_neuron
+                  and homogeneous(parameters[name])}
         values = {name: (parameters[name][0] if name in shared else value)
                   for name, value in parameters.items()}
         self._pd14_shared = frozenset(shared)
@@ -136,3 +145,49 @@ class SharedView:
 
     def __repr__(self):
         return f"<shared {self._name} of {self._group.name}: {self._value()!r}>"
+
+
+class MemberGroup(Subgroup):
+    """One population's neurons in a group shared with other populations.
+
+    A Brian2 ``Subgroup`` that PyNN uses as the population's own group: shared
+    parameters read as one value per neuron, and a new value for them is refused
+    unless it is the value every population of the group has (it would change
+    the others too)."""
+
+    def __init__(self, parent, start, stop):
+        self._pd14_shared = parent._pd14_shared
+        self._pd14_parent = parent  # Subgroup keeps only a weak reference
+        Subgroup.__init__(self, parent, start, stop)
+
+    @property
+    def tau_refrac(self):
+        return self._pd14_parent.tau_refrac
+
+    @tau_refrac.setter
+    def tau_refrac(self, value):
+        if not np.all(np.asarray(value) == np.asarray(self._pd14_parent.tau_refrac)):
+            raise BackendError(_shared_message(self, "tau_refrac"))
+
+    def __getattr__(self, name):
+        value = super().__getattr__(name)
+        if name in self.__dict__.get("_pd14_shared", ()):
+            return SharedView(self, name, value)
+        return value
+
+    def __setattr__(self, name, value, level=0):
+        if name in self.__dict__.get("_pd14_shared", ()):
+            value = value if np.ndim(value) == 0 else one_value(self, name, value)
+            current = getattr(self._pd14_parent, name)
+            if len(self) < len(self._pd14_parent) and not np.all(
+                    np.asarray(value) == np.asarray(current._value())):
+                raise BackendError(_shared_message(self, name))
+        super().__setattr__(name, value, level=level + 1)
+
+
+def _shared_message(group, name):
+    return (f"{name} is one value shared by every population in the Brian2 group "
+            f"{group._pd14_parent.name} (populations with equal neuron parameters share "
+            f"one group); a new value for one population would change the others. Create "
+            f"the population with its own value of {name}, or build it with "
+            f"pd14_pynn.populations.create(..., fast=False)")

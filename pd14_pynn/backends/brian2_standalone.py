@@ -127,6 +127,13 @@ class Session:
         self.run_args.append(f"{variable.owner.name}.{variable.name}="
                              f"{os.path.join('static_arrays', filename)}")
 
+    def register_file(self, group, name, path):
+        """Have the program fill ``group.<name>`` from the file ``path`` (written
+        in the variable's dtype, SI units, under ``static_arrays``) at start."""
+        variable = getattr(group, name).variable
+        self.run_args.append(f"{variable.owner.name}.{variable.name}="
+                             f"{os.path.join('static_arrays', os.path.basename(path))}")
+
     # --- code inserted into main() ----------------------------------------
     def reserve(self, synapses, n_new):
         """Have the program reserve room for ``n_new`` more synapses before connecting."""
@@ -339,6 +346,9 @@ def _queue_brian2_runs(session, state):
     phase (the marker is host code), marks after each.
     """
     import brian2
+
+    from .brian2_network import network_of
+    network_of(state).materialize()
     session.before_first_run()
     # PyNN keeps recorders in a set: finalised in set order, the monitors' names
     # (spikemonitor_1, ...) and so the generated code would change from process
