@@ -13,6 +13,7 @@ os.environ["PD14_BRIAN2_CODEGEN"] = "numpy"
 import numpy as np  # noqa: E402
 
 from pd14_pynn import backends, derive, parameters  # noqa: E402
+from pd14_pynn.inputs import poisson_background  # noqa: E402
 from pd14_pynn.network import Microcircuit  # noqa: E402
 
 
@@ -24,11 +25,27 @@ def main(out):
                                  "brian2_device": "runtime"})
     backend.setup(sim, params, int(derive.derive(params)["num_synapses"].sum()))
     circuit = Microcircuit(sim, params, verbose=False).build()
+    # two more Poisson inputs onto L2/3E, as a multi-area model adds for replaced
+    # areas: one with the background's weight (it joins the background's draw), one
+    # with another weight (a second draw)
+    w_ext = derive.derive(params)["psc_ext_pA"]
+    for n, rate, weight in ((10.0, 2.0, w_ext), (5.5, 4.0, 2 * w_ext)):
+        poisson_background(sim, circuit["L23E"], n, rate, weight, 1.5, f"extra{n}",
+                           fast=circuit.fast)
     backend.finish_build(sim)
     import brian2
     objects = sim.simulator.state.network.objects
-    result = {"synapses_objects": sum(isinstance(o, brian2.Synapses) for o in objects),
-              "neuron_groups": sum(type(o).__name__ == "SharedParameterGroup" for o in objects)}
+    group = circuit["L23E"].brian2_group
+    background = {name: np.asarray(getattr(group, name)[:]) for name in (
+        "bg_lambda", "bg_weight", "bg_lambda_1", "bg_weight_1")}
+    n_l23e, n_l23i = circuit["L23E"].size, circuit["L23I"].size
+    whole = circuit["L23I"].brian2_group
+    result = {"bg_" + k: v for k, v in background.items()}
+    result.update(bg_lambda_1_L23I=np.asarray(whole.bg_lambda_1[:]), psc_ext_pA=w_ext,
+                  K_ext=derive.derive(params)["K_ext"], sizes=np.array([n_l23e, n_l23i]))
+    result.update(
+        synapses_objects=sum(isinstance(o, brian2.Synapses) for o in objects),
+        neuron_groups=sum(type(o).__name__ == "SharedParameterGroup" for o in objects))
     projections = list(circuit.projections.values()) + list(
         circuit.thalamic_projections.values())
     worst, lengths, sums = 0.0, [], []

@@ -53,6 +53,19 @@ def test_populations_read_all_spikes_of_the_shared_monitor(built):
     assert int(built["population_spikes"].sum()) == int(built["monitor_spikes"])
 
 
+def test_poisson_inputs_add_up_per_weight(built):
+    # L2/3E: background (K_ext at 8/s) plus 10 sources at 2/s of the same weight in
+    # one draw; 5.5 sources at 4/s of twice the weight in a second one (dt = 0.1 ms)
+    k_ext, w = float(built["K_ext"][0]), float(built["psc_ext_pA"]) * 1e-12
+    n = int(built["sizes"][0])
+    np.testing.assert_allclose(built["bg_bg_lambda"], np.full(n, (k_ext * 8.0 + 20.0) * 1e-4))
+    np.testing.assert_allclose(built["bg_bg_weight"], np.full(n, w))
+    np.testing.assert_allclose(built["bg_bg_lambda_1"], np.full(n, 22.0 * 1e-4))
+    np.testing.assert_allclose(built["bg_bg_weight_1"], np.full(n, 2 * w))
+    # L2/3I has only its background: no spikes from the second class
+    np.testing.assert_array_equal(built["bg_lambda_1_L23I"], np.zeros(int(built["sizes"][1])))
+
+
 def _object_count():
     spec = importlib.util.spec_from_file_location(
         "brian2_object_count", os.path.join(ROOT, "run", "brian2_object_count.py"))
