@@ -94,6 +94,25 @@ def test_runs_of_a_multi_area_model_are_read_from_their_base_parameters(area_run
         runs.check_comparable([run, runs.read_run(other)])
 
 
+def test_runs_of_a_described_model_are_read_from_their_parameters(area_runs, tmp_path):
+    # run/main.py --model writes {"description": ..., "parameters": ...}
+    folders = []
+    for seed in (1, 2):
+        folder = write_run(str(tmp_path / f"described{seed}"), "nest", seed)
+        stored = runs.read_run(folder).parameters
+        storage.write_json(os.path.join(folder, "parameters.json"),
+                           {"description": {"name": "three areas"}, "parameters": stored})
+        folders.append(folder)
+    read = [runs.read_run(f) for f in folders]
+    assert [r.seed for r in read] == [1, 2] and read[0].model == {
+        "description": {"name": "three areas"}}
+    runs.check_comparable(read)
+    storage.write_json(os.path.join(folders[1], "parameters.json"), {
+        "description": {"name": "another"}, "parameters": read[1].parameters})
+    with pytest.raises(runs.RunFolderError, match="their description differ"):
+        runs.check_comparable([read[0], runs.read_run(folders[1])])
+
+
 def test_cc_of_every_population_from_several_samples(area_report):
     out, summary = area_report
     assert summary["settings"]["n_samples_cc"] == 4

@@ -152,9 +152,13 @@ def read_run(path):
             f"or leave it out")
     parameters = _read(path, "parameters.json")
     model = {}
-    if isinstance(parameters.get("base"), dict):  # a multi-area model: base, areas, ...
-        model = {key: value for key, value in parameters.items() if key != "base"}
-        parameters = parameters["base"]
+    # a multi-area model: base, areas, ... (MultiAreaModel) or description and
+    # parameters (a model from a description file, run/main.py --model)
+    for run_key in ("base", "parameters"):
+        if isinstance(parameters.get(run_key), dict):
+            model = {key: value for key, value in parameters.items() if key != run_key}
+            parameters = parameters[run_key]
+            break
     run = Run(path=path, parameters=parameters, metadata=_read(path, "metadata.json"),
               timings=_read(path, "timings.json"), model=model)
     try:
@@ -174,6 +178,11 @@ def group_by_simulator(runs, reference_sim=None):
         groups.setdefault(run.simulator, []).append(run)
     order = sorted(groups, key=lambda sim: (sim != reference_sim, sim))
     return {sim: sorted(groups[sim], key=lambda run: run.seed) for sim in order}
+
+
+def _short(value, limit=40):
+    text = str(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def parameter_differences(runs):
@@ -198,7 +207,7 @@ def check_comparable(runs):
         raise RunFolderError("no run folders given")
     differences = parameter_differences(runs)
     if differences:
-        shown = "; ".join(f"{key}: {', '.join(map(str, values))}"
+        shown = "; ".join(f"{key}: {', '.join(_short(v) for v in values)}"
                           for key, values in list(differences.items())[:5])
         raise RunFolderError(
             f"the runs simulate different models ({shown}); compare runs that differ "
