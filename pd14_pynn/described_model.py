@@ -242,7 +242,7 @@ class DescribedModel:
                 if self.connectivity is not None:
                     given = self.connectivity.edges(pre.label, post.label)
                 self.projections[sa, sp, ta, tp] = connectors.projection(
-                    self.sim, pre, post, spec, f"{ta}_{tp}<-{sa}_{sp}", fast=self.paths.connect,
+                    self.sim, pre, post, spec, f"{ta}_{tp}<-{sa}_{sp}", fast=self.paths,
                     given=given, rng=self.params["connectivity_rng"])
                 if progress is not None:
                     progress.add(spec.n_synapses, f"{sa}/{sp}->{ta}/{tp}")

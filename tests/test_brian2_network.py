@@ -5,6 +5,7 @@ the dynamics are those of PyNN's one-object-per-projection structure wherever
 the order of summing synaptic inputs cannot matter."""
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -82,6 +83,21 @@ def test_object_count_does_not_grow_with_areas_and_projections():
     assert three["projections"] > 2 * one["projections"]  # 3 x 55 + 12 inter-area
     assert three["synapses_objects"] == one["synapses_objects"] == 2
     assert three["objects"] == one["objects"]
+
+
+def test_a_described_model_with_replaced_areas_stays_few_objects():
+    # areas A and C of the three-area file: inter-area projections go into the shared
+    # Synapses objects, and the Poisson inputs replacing area B into the group's draw
+    proc = subprocess.run(
+        [sys.executable, os.path.join(HERE, "brian2_described_scenario.py"),
+         os.path.join(HERE, "data", "three_areas.json"), "A", "C"],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ROOT})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    built = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert built["projections"] > 0 and built["replaced"] > 0
+    assert built["objects"].get("Synapses") == 2          # excitatory, inhibitory
+    assert built["objects"].get("NeuronGroup") == 1
+    assert "PoissonInput" not in built["objects"]
 
 
 # Weights of each receptor all equal (no weight spread, L4E -> L2/3E not doubled)
