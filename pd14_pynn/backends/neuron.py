@@ -84,9 +84,14 @@ def choose_engine(params):
 
 def coreneuron_limits(params):
     """Why the CoreNEURON engine cannot run ``params`` (a sentence), or None."""
+    from ..parallel import launcher_size
     if params.get("thalamic_input"):
         return ("the thalamic input uses PyNN's SpikeSourcePoisson, which is not compiled "
                 "for CoreNEURON")
+    if launcher_size() > 1:
+        # measured: CoreNEURON 9.0.2 stops at its spike-exchange set-up ("usable
+        # mindelay is 0") for this network on 2 ranks, where classic NEURON runs
+        return "CoreNEURON's spike exchange refuses this model's one-step delays under MPI"
     return None
 
 

@@ -75,10 +75,11 @@ def mechanisms_key(neuron_version):
 
 def available():
     """True if this NEURON can compile mechanisms for CoreNEURON (``nrnivmodl-core``
-    beside ``nrnivmodl``); cheap, imports nothing."""
+    beside ``nrnivmodl``, in this Python's bin folder or on PATH); imports nothing."""
     import sys
-    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-    return bool(shutil.which("nrnivmodl", path=path) and shutil.which("nrnivmodl-core", path=path))
+    bin_dir = os.path.dirname(sys.executable)
+    return all(os.access(os.path.join(bin_dir, name), os.X_OK) or shutil.which(name)
+               for name in ("nrnivmodl", "nrnivmodl-core"))
 
 
 def _library(folder, name):
