@@ -30,15 +30,19 @@ def run_neuron(tmp_path_factory):
     small run of run/main.py neuron; ``config``: a dict of parameter overrides."""
     folder = tmp_path_factory.mktemp("neuron_engines")
 
-    def run(name, *options, config=None):
+    def run(name, *options, config=None, ranks=1):
         out = folder / name
         command = [sys.executable, os.path.join(ROOT, "run", "main.py"), "neuron", *SMALL,
                    *options, "--out", str(out)]
+        if ranks > 1:
+            command = ["mpirun", "-np", str(ranks), *command]
         if config is not None:
             path = folder / f"{name}.json"
             path.write_text(json.dumps(config))
             command += ["--config", str(path)]
-        env = {**os.environ, "PYTHONPATH": ROOT}
+        env = {**os.environ, "PYTHONPATH": ROOT, "OMPI_ALLOW_RUN_AS_ROOT": "1",
+               "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1",
+               "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
         env.pop("PD14_NEURON_ENGINE", None)
         proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=str(folder))
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
@@ -68,6 +72,10 @@ def test_threads_give_the_same_spikes(run_neuron):
     assert sum(one["counts"].values()) > 500
     assert two == one
     assert core_two == one
+    # CoreNEURON on 2 MPI ranks (it needs two-step delays there too)
+    ranks, ranks_settings = run_neuron("core_np2", config=even_delays, ranks=2)
+    assert ranks_settings["engine"] == "coreneuron"
+    assert ranks == one
 
 
 def test_threads_with_one_step_delays_are_refused_before_building():
@@ -79,6 +87,16 @@ def test_threads_with_one_step_delays_are_refused_before_building():
     with pytest.raises(backends.BackendError, match="two\\s+time steps"):
         backends.get("neuron").check(parameters.resolve(
             {"threads": 2, "delay_rel_sd": 0.0, "delay_inh_mean_ms": 0.1}), 1)
+
+
+def test_coreneuron_under_mpi_needs_two_step_delays(monkeypatch):
+    from pd14_pynn import parallel
+    monkeypatch.delenv("PD14_NEURON_ENGINE", raising=False)
+    monkeypatch.setattr(parallel, "launcher_size", lambda: 2)
+    assert neuron_backend.choose_engine(parameters.resolve({})) == "classic"
+    assert neuron_backend.choose_engine(parameters.resolve({"delay_rel_sd": 0.0})) == "coreneuron"
+    with pytest.raises(backends.BackendError, match="between MPI ranks"):
+        backends.get("neuron").check(parameters.resolve({"neuron_engine": "coreneuron"}), 1)
 
 
 def test_engine_choice(monkeypatch):

@@ -88,10 +88,12 @@ def coreneuron_limits(params):
     if params.get("thalamic_input"):
         return ("the thalamic input uses PyNN's SpikeSourcePoisson, which is not compiled "
                 "for CoreNEURON")
-    if launcher_size() > 1:
-        # measured: CoreNEURON 9.0.2 stops at its spike-exchange set-up ("usable
-        # mindelay is 0") for this network on 2 ranks, where classic NEURON runs
-        return "CoreNEURON's spike exchange refuses this model's one-step delays under MPI"
+    if launcher_size() > 1 and one_step_delays_possible(params):
+        # measured (NEURON 9.0.2, dt 0.1 ms, two cells on 2 ranks): CoreNEURON's spike
+        # exchange stops with "usable mindelay is 0" for delays below 0.2 ms and runs
+        # from 0.2 ms on, like NEURON's threads; classic NEURON runs one-step delays
+        return ("CoreNEURON's spike exchange between MPI ranks needs every delay to be at "
+                "least two time steps, and this model draws one-step delays")
     return None
 
 
