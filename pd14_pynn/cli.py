@@ -36,6 +36,7 @@ _OPTIONS = {
     "connectivity_rng": "connectivity_rng",
     "thalamic_synapse_scaling": "thalamic_synapse_scaling",
     "brian2_device": "brian2_device", "neuron_engine": "neuron_engine",
+    "neuron_poisson": "neuron_poisson",
 }
 
 
@@ -78,6 +79,11 @@ def build_parser():
                         help="NEURON only: 'coreneuron' (default where NEURON has it: the "
                              "network runs in CoreNEURON, mechanisms compiled once and cached) "
                              "or 'classic' (NEURON's own solver); the same spikes")
+    parser.add_argument("--neuron-poisson", choices=("netstim", "synapse"),
+                        help="NEURON only: Poisson background through one NetStim per "
+                             "neuron ('netstim', default on the classic engine) or added "
+                             "inside the excitatory synapse each step from the same draws "
+                             "('synapse', default on CoreNEURON: no input events, faster)")
     parser.add_argument("--connectivity-rng", choices=("native", "numpy"),
                         help="who draws the connections: 'native' (default; NEST uses its own RNG) "
                              "or 'numpy' (the same network on every simulator for a seed)")

@@ -139,6 +139,12 @@ _PARAMETERS = {
     # (NEURON's own solver); None: coreneuron where NEURON has it and the run
     # allows it (no thalamic input), else classic
     "neuron_engine": (None, Choice("coreneuron", "classic", optional=True)),
+    # NEURON only: how the Poisson background reaches each neuron: "netstim" (one
+    # NetStim and NetCon per neuron, two queue events per input spike) or
+    # "synapse" (the same Poisson train, same random draws, added inside the
+    # excitatory synapse each step: no events); None: synapse on CoreNEURON,
+    # netstim on the classic engine
+    "neuron_poisson": (None, Choice("netstim", "synapse", optional=True)),
     # number of neurons per population whose membrane potential is recorded
     "record_v": (0, Number("[0, 2147483647]", integer=True)),
     "record_v_interval_ms": (0.1, Number("(0, inf)", unit="ms",

@@ -9,8 +9,10 @@ copies the state back at the end, so a run continues where the last one ended.
   ``IF_curr_exp``) does not translate for CoreNEURON (its ``state_discontinuity``
   assignments to ``v`` are dropped by CoreNEURON's code generator), so the
   engine's cell uses this package's own ``nmodl/*.mod``: ``Pd14IafReset`` (a
-  threshold watch and a clamp conductance to the reset potential) and
-  ``Pd14ExpCurrent`` (the exponential current synapse). They are compiled with
+  threshold watch and a clamp conductance to the reset potential),
+  ``Pd14ExpCurrent`` (the exponential current synapse) and, as excitatory
+  synapse, ``Pd14ExpCurrentPoisson`` (the same, able to draw the Poisson
+  background itself: :func:`poisson_in_synapse`). They are compiled with
   ``nrnivmodl -coreneuron`` once per content and NEURON version into
   :func:`cache_root` and loaded into NEURON; CoreNEURON finds its half through
   ``CORENEURONLIB``. Spikes are those of PyNN's cell on the classic engine
@@ -197,7 +199,9 @@ def cell_class():
             self.spike_reset = h.Pd14IafReset(0.5, sec=self)
             self.source = self.spike_reset
             self.rec = h.NetCon(self.source, None)
-            self.esyn = h.Pd14ExpCurrent(0.5, sec=self)
+            # the excitatory synapse can also take the Poisson background
+            # (neuron_poisson = "synapse"); until set up it is Pd14ExpCurrent
+            self.esyn = h.Pd14ExpCurrentPoisson(0.5, sec=self)
             self.isyn = h.Pd14ExpCurrent(0.5, sec=self)
             self.syn_type, self.syn_shape = syn_type, syn_shape
             self.parameters.update(v_thresh=v_thresh, t_refrac=t_refrac,
@@ -232,6 +236,20 @@ def celltype(sim, original):
     converted = copy.copy(original)
     converted.__class__ = _CELL_CLASSES[key]
     return converted
+
+
+def poisson_in_synapse(sim, population, interval_ms, weight_nA, delay_ms, stream):
+    """The Poisson background of ``population`` drawn inside each cell's excitatory
+    synapse (no NetStim, no events): mean interval ``interval_ms``, PSC ``weight_nA``
+    after ``delay_ms``, Random123 stream (seed, gid, ``stream``) per neuron."""
+    seed = int(sim.simulator.state.native_rng_baseseed)
+    for cell in population.local_cells:
+        synapse = cell._cell.esyn
+        if not hasattr(synapse, "interval"):
+            raise BackendError("neuron_poisson 'synapse' needs the populations made by "
+                               "this package's create_population fast path")
+        synapse.interval, synapse.weight, synapse.delay = interval_ms, weight_nA, delay_ms
+        synapse.ranvar.set_ids(seed, int(cell), stream)
 
 
 def record_spikes(sim):
