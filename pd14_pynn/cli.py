@@ -38,7 +38,8 @@ _OPTIONS = {
     "seed": "seed", "threads": "threads", "record_v": "record_v",
     "connectivity_rng": "connectivity_rng",
     "thalamic_synapse_scaling": "thalamic_synapse_scaling",
-    "brian2_device": "brian2_device",
+    "brian2_device": "brian2_device", "neuron_engine": "neuron_engine",
+    "neuron_poisson": "neuron_poisson",
 }
 
 
@@ -70,11 +71,22 @@ def build_parser():
     parser.add_argument("--threads", type=int,
                         help="NEST threads per process (default: the cores this process may use, "
                              "at least what NEST's connection limit needs for ranks x threads); "
-                             "Brian2 cpp_standalone: OpenMP threads (default 1)")
+                             "Brian2 cpp_standalone: OpenMP threads (default 1); NEURON: "
+                             "ParallelContext.nthread (default 1; needs delays of at least "
+                             "two steps, so this model runs on MPI ranks instead)")
     parser.add_argument("--brian2-device", choices=("runtime", "cpp_standalone", "cuda_standalone"),
                         help="Brian2 only: 'cpp_standalone' (default where a C++ compiler is "
                              "found: one compiled program, OpenMP), 'cuda_standalone' (NVIDIA GPU, "
                              "Brian2CUDA) or 'runtime' (Python in the loop, Cython code)")
+    parser.add_argument("--neuron-engine", choices=("coreneuron", "classic"),
+                        help="NEURON only: 'coreneuron' (default where NEURON has it: the "
+                             "network runs in CoreNEURON, mechanisms compiled once and cached) "
+                             "or 'classic' (NEURON's own solver); the same spikes")
+    parser.add_argument("--neuron-poisson", choices=("netstim", "synapse"),
+                        help="NEURON only: Poisson background through one NetStim per "
+                             "neuron ('netstim', default on the classic engine) or added "
+                             "inside the excitatory synapse each step from the same draws "
+                             "('synapse', default on CoreNEURON: no input events, faster)")
     parser.add_argument("--connectivity-rng", choices=("native", "numpy"),
                         help="who draws the connections: 'native' (default; NEST uses its own RNG) "
                              "or 'numpy' (the same network on every simulator for a seed)")

@@ -128,13 +128,23 @@ _PARAMETERS = {
     # for a seed (NEST then connects the drawn arrays one-to-one)
     "connectivity_rng": ("native", Choice("native", "numpy")),
     # None: chosen by the backend (NEST: enough threads for its connection limit;
-    # Brian2 cpp_standalone: 1 OpenMP thread)
+    # Brian2 cpp_standalone: 1 OpenMP thread; NEURON: 1)
     "threads": (None, Number("[1, inf)", integer=True, optional=True)),
     # Brian2 only: "runtime", "cpp_standalone" (one compiled C++ program) or
     # "cuda_standalone" (Brian2CUDA); None: cpp_standalone where a C++ compiler
     # is found, else runtime
     "brian2_device": (None, Choice("runtime", "cpp_standalone", "cuda_standalone",
                                     optional=True)),
+    # NEURON only: "coreneuron" (CoreNEURON runs the built network) or "classic"
+    # (NEURON's own solver); None: coreneuron where NEURON has it and the run
+    # allows it (no thalamic input), else classic
+    "neuron_engine": (None, Choice("coreneuron", "classic", optional=True)),
+    # NEURON only: how the Poisson background reaches each neuron: "netstim" (one
+    # NetStim and NetCon per neuron, two queue events per input spike) or
+    # "synapse" (the same Poisson train, same random draws, added inside the
+    # excitatory synapse each step: no events); None: synapse on CoreNEURON,
+    # netstim on the classic engine
+    "neuron_poisson": (None, Choice("netstim", "synapse", optional=True)),
     # number of neurons per population whose membrane potential is recorded
     "record_v": (0, Number("[0, 2147483647]", integer=True)),
     "record_v_interval_ms": (0.1, Number("(0, inf)", unit="ms",

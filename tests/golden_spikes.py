@@ -30,6 +30,7 @@ CASES = {
     "nest_numpy_net": ["run/main.py", "nest", *_SMALL, "--threads", "1",
                        "--connectivity-rng", "numpy"],
     "neuron": ["run/main.py", "neuron", *_SMALL],
+    "neuron_classic": ["run/main.py", "neuron", *_SMALL, "--neuron-engine", "classic"],
     "brian2": ["run/main.py", "brian2", *_SMALL],
     "nest_two_areas": ["run/two_areas.py", "nest", "--t-presim", "100", "--t-sim", "300",
                        "--threads", "1"],

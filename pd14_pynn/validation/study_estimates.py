@@ -39,6 +39,10 @@ _ANCHORS = {
     "brian2": ((11_955_239, 13.3, 25.0), (298_880_968, 113.25, 86.49)),
     "brian2_standalone": ((11_955_239, 2.7, 5.0), (298_880_968, 96.1, 158.0)),
     "neuron": ((11_955_239, 60.9, 40.0), (36_612_918, 190.3, 129.4)),
+    # CoreNEURON: not measured with DC at these scales; the classic anchors, an
+    # upper bound (at N = K = 0.1, 600 ms DC: RTF 5.8 against 8.4 including the
+    # model hand-over; Poisson: POISSON_RTF_FACTOR below)
+    "neuron_coreneuron": ((11_955_239, 60.9, 40.0), (36_612_918, 190.3, 129.4)),
 }
 
 # RTF with Poisson background / RTF with DC, measured side by side in the 60 s
@@ -48,7 +52,10 @@ _ANCHORS = {
 # gave 101.6 / 59.5 = 1.7 (one Poisson run). NEURON delivers every Poisson input
 # spike as an event (a NetStim per neuron), hence its larger factor.
 POISSON_RTF_FACTOR = {"nest": 1.86, "brian2": 1.68, "brian2_standalone": 1.68,
-                      "neuron": 4.23}
+                      "neuron": 4.23, "neuron_coreneuron": 4.23 / 7.2}
+# CoreNEURON (Poisson input added in the synapse): the classic factor over the
+# speed-up measured side by side on the default run (docs/performance.md, "NEURON
+# engines": RTF 9.8 against 67.6-74.7), so that Poisson estimates follow it
 
 # per run outside build and simulation: process start, imports, saving, the run's
 # own figures (about 8 s measured at N = K = 0.03 on the loaded machine)
