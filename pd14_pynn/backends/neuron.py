@@ -163,6 +163,7 @@ def setup(sim, params, n_synapses):
                 "native_rng_baseseed": int(params["seed"]),
                 "weight_factor": charge_correction(params["resolution_ms"], params["tau_syn_ms"])}
     state.pd14_poisson = choose_poisson(params, engine)
+    state.pd14_poisson_in_synapse = set()   # populations whose synapse draws a train
     settings["poisson"] = state.pd14_poisson
     if engine == "coreneuron" or state.pd14_poisson == "synapse":
         import neuron
@@ -317,16 +318,22 @@ def _native_projection_class(base):
 def poisson_background(sim, population, n_sources, rate_hz, weight_pA, delay_ms, label):
     """One NetStim (Poisson, Random123) per local neuron onto its excitatory synapse;
     with ``neuron_poisson`` = "synapse", the same train drawn inside that synapse
-    (:func:`.neuron_coreneuron.poisson_in_synapse`)."""
+    (:func:`.neuron_coreneuron.poisson_in_synapse`). A synapse draws one train: a
+    population's further Poisson inputs (a multi-area model's replaced areas) get
+    NetStims, which draw the same numbers as the synapse would."""
     import zlib
     from neuron import h
-    seed = int(sim.simulator.state.native_rng_baseseed)
+    state = sim.simulator.state
+    seed = int(state.native_rng_baseseed)
     stream = zlib.crc32(label.encode()) & 0x7FFFFFFF
     interval_ms = 1000.0 / (n_sources * rate_hz)
     weight_nA = weight_pA * 1e-3 * charge_correction(sim.get_time_step(), _tau_syn(population))
-    if getattr(sim.simulator.state, "pd14_poisson", "netstim") == "synapse":
+    in_synapse = getattr(state, "pd14_poisson_in_synapse", set())
+    if getattr(state, "pd14_poisson", "netstim") == "synapse" and \
+            id(population) not in in_synapse:
         neuron_coreneuron.poisson_in_synapse(sim, population, interval_ms, weight_nA, delay_ms,
                                              stream)
+        state.pd14_poisson_in_synapse = in_synapse | {id(population)}
         return None
     kept = []
     for cell in population.local_cells:
