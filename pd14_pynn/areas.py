@@ -44,6 +44,27 @@ SIMULATION_KEYS = ("resolution_ms", "t_presim_ms", "t_sim_ms", "threads")
 ON_EXCESS = ("error", "clip")
 
 
+def build_area(model, label, circuit, record_spikes, on_phase, t0):
+    """Build ``circuit`` as ``model``'s area ``label``; its phase times (s) go to
+    ``model.timings["areas"][label]``, with the total since ``t0`` (perf_counter)."""
+    circuit.build(record_spikes=record_spikes, on_phase=on_phase)
+    model.areas[label] = circuit
+    model.timings.setdefault("areas", {})[label] = dict(
+        circuit.timings, total=time.perf_counter() - t0)
+
+
+def finish_areas(model):
+    """After a multi-area model's areas and inter-area input are built: ``create``
+    and ``connect`` (s) summed over areas, the inter-area input counted as
+    connecting (the phases of a single circuit), and one Assembly of every population."""
+    per_area = model.timings["areas"].values()
+    model.timings["create"] = sum(t["create"] for t in per_area)
+    model.timings["connect"] = sum(t["connect"] for t in per_area) + model.timings["inter_area"]
+    model.assembly = model.sim.Assembly(
+        *[pop for circuit in model.areas.values() for pop in circuit.populations.values()],
+        label="multi-area")
+
+
 def recorded_variables(population):
     """Names of the variables recorded from at least one neuron of a PyNN population."""
     # PyNN 0.13 keys its recorder by Variable(name, location, label), older versions by name
@@ -289,22 +310,13 @@ class MultiAreaModel:
                                    extra_dc_pA=compensation[label],
                                    connectivity=self.connectivity)
             circuit.derived["inter_area_compensation_pA"] = compensation[label]
-            circuit.build(record_spikes=record_spikes, on_phase=on_phase)
-            self.areas[label] = circuit
-            self.timings.setdefault("areas", {})[label] = dict(
-                circuit.timings, total=time.perf_counter() - t0)
+            build_area(self, label, circuit, record_spikes, on_phase, t0)
         if on_phase is not None:
             on_phase("connect")
         t0 = time.perf_counter()
         self.connect_areas()
         self.timings["inter_area"] = time.perf_counter() - t0
-        # the phases of a single circuit, summed over areas (inter-area input is connecting)
-        per_area = self.timings["areas"].values()
-        self.timings["create"] = sum(t["create"] for t in per_area)
-        self.timings["connect"] = sum(t["connect"] for t in per_area) + self.timings["inter_area"]
-        self.assembly = self.sim.Assembly(
-            *[pop for circuit in self.areas.values() for pop in circuit.populations.values()],
-            label="multi-area")
+        finish_areas(self)
         return self
 
     @property

@@ -109,6 +109,13 @@ def build_parser():
                              "instead of drawing one; the parameters must give the same sizes")
     parser.add_argument("--list-parameters", action="store_true",
                         help="print every resolved parameter and exit")
+    _add_model_options(parser)
+    _add_study_options(parser)
+    return parser
+
+
+def _add_model_options(parser):
+    """The options of a multi-area model from a description file."""
     multi = parser.add_argument_group(
         "multi-area model from a description file (docs/multi_area.md)")
     multi.add_argument("--model", metavar="FILE",
@@ -125,6 +132,10 @@ def build_parser():
     multi.add_argument("--raster-areas", nargs="+", metavar="AREA",
                        help="with --model: the areas drawn in raster_areas.png (default: the "
                             "first 3 simulated areas)")
+
+
+def _add_study_options(parser):
+    """The options of a validation study (``compare``)."""
     study = parser.add_argument_group("validation study (python run/main.py compare ...)")
     study.add_argument("--simulators", nargs="+", default=list(backends.NAMES),
                        help="simulators to compare (default: all three)")
@@ -142,7 +153,6 @@ def build_parser():
                             "resumable: complete runs in --out are reused, unfinished ones rerun")
     study.add_argument("--plan", action="store_true",
                        help="with --study: print the plan (runs, memory, time) and exit")
-    return parser
 
 
 def resolve_parameters(args):

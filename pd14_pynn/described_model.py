@@ -27,7 +27,7 @@ import types
 from . import backends, connectors
 from . import description_numbers as numbers
 from . import multi_area_description as mad
-from .areas import recorded_variables
+from .areas import build_area, finish_areas, recorded_variables
 from .derive import expected_recording
 from .inputs import poisson_background
 from .network import Microcircuit, _say
@@ -211,22 +211,14 @@ class DescribedModel:
             circuit = Microcircuit(self.sim, self.params, label=label, fast=self.paths,
                                    verbose=self.verbose, connectivity=self.connectivity,
                                    numbers=self.numbers[label])
-            circuit.build(record_spikes=record_spikes, on_phase=on_phase)
-            self.areas[label] = circuit
-            self.timings.setdefault("areas", {})[label] = dict(
-                circuit.timings, total=time.perf_counter() - t0)
+            build_area(self, label, circuit, record_spikes, on_phase, t0)
         if on_phase is not None:
             on_phase("connect")
         t0 = time.perf_counter()
         self.connect_areas()
         self.replace_areas()
         self.timings["inter_area"] = time.perf_counter() - t0
-        per_area = self.timings["areas"].values()
-        self.timings["create"] = sum(t["create"] for t in per_area)
-        self.timings["connect"] = sum(t["connect"] for t in per_area) + self.timings["inter_area"]
-        self.assembly = self.sim.Assembly(
-            *[pop for circuit in self.areas.values() for pop in circuit.populations.values()],
-            label="multi-area")
+        finish_areas(self)
         return self
 
     def connect_areas(self):
