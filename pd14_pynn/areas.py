@@ -411,6 +411,11 @@ class MultiAreaModel:
         """The declared areas, in order."""
         return list(self.area_params)
 
+    def longest_delay_ms(self):
+        """None: inter-area delays declared here default to PD14's (a few ms), which the
+        backends' per-neuron memory covers."""
+        return None
+
     def reference_rates_hz(self):
         """``{population: full-scale mean rate (1/s)}`` of the base parameters (PD14's
         by default), the reference of the rate figures."""

@@ -292,6 +292,11 @@ class Microcircuit:
         """The model's areas, in order: none (one circuit)."""
         return []
 
+    def longest_delay_ms(self):
+        """The longest delay (ms) the memory estimate should allow for; None: PD14's,
+        which the backends' per-neuron memory already covers."""
+        return None
+
     def reference_rates_hz(self):
         """``{population: full-scale mean rate (1/s)}``, the reference of the rate figures."""
         return dict(zip(POPULATIONS, self.params["full_mean_rates_hz"]))

@@ -44,9 +44,12 @@ def memory_parts(backend, params, model=None):
     copies made when the data are collected and written). ``model``: a declared
     multi-area model (default: the microcircuit of ``params``)."""
     n_syn, n_neurons, spikes, samples = model_size(params, model)
+    longest = model.longest_delay_ms() if model is not None else None
+    steps = 0 if longest is None else max(
+        0, int(round(longest / params["resolution_ms"])) - backend.DELAY_STEPS_IN_BYTES_PER_NEURON)
     return {
         "network": BASE_MEMORY_BYTES + n_syn * backend.BYTES_PER_SYNAPSE
-        + n_neurons * backend.BYTES_PER_NEURON,
+        + n_neurons * (backend.BYTES_PER_NEURON + steps * backend.BYTES_PER_NEURON_PER_DELAY_STEP),
         "spikes": spikes * backend.BYTES_PER_RECORDED_SPIKE,
         "v": samples * (backend.BYTES_PER_V_SAMPLE + COLLECT_BYTES_PER_V_SAMPLE),
     }

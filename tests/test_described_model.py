@@ -157,6 +157,31 @@ def test_memory_estimate_uses_the_models_own_sizes():
         resources.check_memory(backends.get("nest"), model.params, model, limit=1e8)
 
 
+def test_memory_estimate_grows_with_the_longest_delay(tmp_path):
+    # NEST's per-neuron input buffers span the longest delay: areas 100 times as far
+    # apart add 70 B per neuron for every 0.1 ms beyond 6 ms of the longest delay
+    from pd14_pynn import backends, resources
+    nest = backends.get("nest")
+    near = DescribedModel(THREE)
+    data = json.loads(open(THREE).read())
+    for row in data["inter_area"]["distances_mm"].values():
+        for source in row:
+            row[source] *= 100.0
+    far_path = tmp_path / "far.json"
+    far_path.write_text(json.dumps(data))
+    far = DescribedModel(str(far_path))
+    assert far.longest_delay_ms() > 100 * near.longest_delay_ms() / 2
+    n_neurons = far.total_neurons()
+    extra = (resources.estimate_memory(nest, far.params, far)
+             - resources.estimate_memory(nest, near.params, near))
+    steps = [max(0, round(m.longest_delay_ms() / 0.1) - 60) for m in (far, near)]
+    assert extra == pytest.approx(n_neurons * 70 * (steps[0] - steps[1]))
+    # a spec's longest delay: its mean plus sd x sqrt(2 ln n)
+    spec = max(far.specs.values(), key=lambda s: s.delay_mean_ms)
+    assert far.longest_delay_ms() >= spec.delay_mean_ms + spec.delay_sd_ms * np.sqrt(
+        2 * np.log(max(spec.n_synapses, 2))) - 1e-9
+
+
 # --- the command line -----------------------------------------------------------
 
 @pytest.mark.parametrize("argv, message", [

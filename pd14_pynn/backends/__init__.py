@@ -71,7 +71,9 @@ class Backend:
     pip-install), ``PYNN_MODULE`` (e.g. ``"pyNN.nest"``), and the peak-memory
     model of :mod:`pd14_pynn.resources` in bytes: ``BYTES_PER_SYNAPSE``,
     ``BYTES_PER_NEURON``, ``BYTES_PER_RECORDED_SPIKE`` (recorder, collection
-    and writing), ``BYTES_PER_V_SAMPLE``.
+    and writing), ``BYTES_PER_V_SAMPLE``, and ``BYTES_PER_NEURON_PER_DELAY_STEP``
+    for every time step by which a model's longest delay exceeds
+    ``DELAY_STEPS_IN_BYTES_PER_NEURON`` (what ``BYTES_PER_NEURON`` was measured with).
     """
     NAME = None
     PACKAGE = None
@@ -80,10 +82,13 @@ class Backend:
     BYTES_PER_NEURON = 0
     BYTES_PER_RECORDED_SPIKE = 0
     BYTES_PER_V_SAMPLE = 0
+    BYTES_PER_NEURON_PER_DELAY_STEP = 0
+    DELAY_STEPS_IN_BYTES_PER_NEURON = 0
     #: taken from the subclass's module where the subclass does not set them: a
     #: backend module states each once, for its functions and its class alike
     MODULE_CONSTANTS = ("NAME", "PACKAGE", "BYTES_PER_SYNAPSE", "BYTES_PER_NEURON",
-                        "BYTES_PER_RECORDED_SPIKE", "BYTES_PER_V_SAMPLE")
+                        "BYTES_PER_RECORDED_SPIKE", "BYTES_PER_V_SAMPLE",
+                        "BYTES_PER_NEURON_PER_DELAY_STEP", "DELAY_STEPS_IN_BYTES_PER_NEURON")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

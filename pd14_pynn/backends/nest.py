@@ -43,6 +43,12 @@ MAX_CONNECTIONS_PER_THREAD = 134_217_726
 # synapse with everything else included (docs/performance.md); 56 leaves a margin
 BYTES_PER_SYNAPSE = 56
 BYTES_PER_NEURON = 20_000
+# ... for PD14's delays (its longest, ~6 ms). NEST's per-neuron input buffers span
+# the longest delay: the multi-area model (inter-area delays of tens of ms) grew
+# by 59 and 56 bytes per neuron per 0.1 ms of its longest delay (N = K = 0.01 and
+# 0.07, longest delays 38.5 and 49 ms; docs/multi_area.md); counted beyond 6 ms
+BYTES_PER_NEURON_PER_DELAY_STEP = 70
+DELAY_STEPS_IN_BYTES_PER_NEURON = 60
 # memory per recorded spike: NEST's spike_recorder holds 16.7 bytes; with the collection
 # into a Neo block and writing it, the peak grew 91.5 bytes per spike
 # (run/measure_recording_memory.py, 1.3 million spikes); rounded up
