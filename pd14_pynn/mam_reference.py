@@ -45,8 +45,9 @@ def network_params(clone, n_scaling, k_scaling, state):
                                   **mam.STATES[state]}}
 
 
-def _wait(cmd, cwd, env, log_path):
-    """Run ``cmd`` to its exit; returns (wall s, peak RSS bytes, exit code)."""
+def run_measured(cmd, cwd, env, log_path):
+    """Run ``cmd`` to its exit, its output into ``log_path``; returns (wall s, peak RSS
+    bytes, exit code), measured from outside (``wait4``)."""
     with open(log_path, "w") as log:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -77,7 +78,7 @@ def run_mam(clone, out_dir, n_scaling, k_scaling, t_sim_ms, seed, threads=1, sta
                json.dumps(network_params(clone, n_scaling, k_scaling, state)),
                json.dumps(sim_params), result_path]
         log_path = os.path.join(out_dir, "mam_output.txt")
-        wall, peak, code = _wait(cmd, tmp, env, log_path)
+        wall, peak, code = run_measured(cmd, tmp, env, log_path)
         if code != 0:
             with open(log_path) as f:
                 tail = f.read().strip().splitlines()[-1:] or ["no output"]

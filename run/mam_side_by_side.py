@@ -21,12 +21,9 @@ pd14-pynn / MAM. Run nothing else on the machine meanwhile.
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
-import time
 
 from pd14_pynn import mam_reference, storage
 from pd14_pynn.parameters import ParameterError
@@ -53,14 +50,10 @@ def build_parser():
 
 
 def _wait(cmd, log_path):
-    with open(log_path, "w") as log:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
+    wall, peak, code = mam_reference.run_measured(cmd, ROOT, None, log_path)
+    if code != 0:
         sys.exit(f"error: {' '.join(cmd)} failed; see {log_path}")
-    return wall, usage.ru_maxrss * 1024
+    return wall, peak
 
 
 def import_description(args, path):

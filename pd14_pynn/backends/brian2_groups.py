@@ -73,7 +73,18 @@ def shared_equations(equations, shared):
     return brian2.Equations(rewritten)
 
 
-class SharedParameterGroup(BaseNeuronGroup):
+class SharedReads:
+    """Reads of a shared parameter (names in ``_pd14_shared``) give one value per
+    neuron, as PyNN expects: for a whole group and for one population's part alike."""
+
+    def __getattr__(self, name):
+        value = super().__getattr__(name)
+        if name in self.__dict__.get("_pd14_shared", ()):
+            return SharedView(self, name, value)
+        return value
+
+
+class SharedParameterGroup(SharedReads, BaseNeuronGroup):
     """PyNN's threshold neuron group, with homogeneous parameters shared."""
 
     def __init__(self, n, equations, per_neuron=(), **parameters):
@@ -87,12 +98,6 @@ class SharedParameterGroup(BaseNeuronGroup):
         BaseNeuronGroup.__init__(self, n, shared_equations(equations, shared),
                                  "v > v_thresh", reset="v = v_reset",
                                  method=exact_once, **values)
-
-    def __getattr__(self, name):
-        value = super().__getattr__(name)
-        if name in self.__dict__.get("_pd14_shared", ()):
-            return SharedView(self, name, value)
-        return value
 
     def __setattr__(self, name, value, level=0):
         if name in self.__dict__.get("_pd14_shared", ()) and np.ndim(value) > 0:
@@ -147,7 +152,7 @@ class SharedView:
         return f"<shared {self._name} of {self._group.name}: {self._value()!r}>"
 
 
-class MemberGroup(Subgroup):
+class MemberGroup(SharedReads, Subgroup):
     """One population's neurons in a group shared with other populations.
 
     A Brian2 ``Subgroup`` that PyNN uses as the population's own group: shared
@@ -168,12 +173,6 @@ class MemberGroup(Subgroup):
     def tau_refrac(self, value):
         if not np.all(np.asarray(value) == np.asarray(self._pd14_parent.tau_refrac)):
             raise BackendError(_shared_message(self, "tau_refrac"))
-
-    def __getattr__(self, name):
-        value = super().__getattr__(name)
-        if name in self.__dict__.get("_pd14_shared", ()):
-            return SharedView(self, name, value)
-        return value
 
     def __setattr__(self, name, value, level=0):
         if name in self.__dict__.get("_pd14_shared", ()):
