@@ -62,13 +62,9 @@ def check(network, params, label=""):
     # this circuit's edges: between its populations, or from its thalamus (on or off)
     own = set(sizes) | {f"{label}{'_' if label else ''}TC"}
     in_file = {pair for pair in network.edge_index if all(end in own for end in pair)}
-    missing, extra = sorted(expected - in_file), sorted(in_file - expected)
-    if missing or extra:
-        raise sonata.NetworkFileError(
-            f"the SONATA network {network.config_path!r} does not have the model's projections "
-            f"(missing: {_pairs(missing)}; not in the model: {_pairs(extra)}); use the "
-            f"parameters it was saved with (thalamic input: "
-            f"{network.metadata.get('thalamic_input', '?')})")
+    _check_same_edges(network, expected, in_file, "projections",
+                      f"; use the parameters it was saved with (thalamic input: "
+                      f"{network.metadata.get('thalamic_input', '?')})")
 
 
 def check_model(network, model):
@@ -90,11 +86,7 @@ def check_model(network, model):
                 for c in model.connections if model.connection_spec(c).n_synapses > 0}
     in_file = {pair for pair in network.edge_index
                if all(end in owner for end in pair) and owner[pair[0]] != owner[pair[1]]}
-    missing, extra = sorted(expected - in_file), sorted(in_file - expected)
-    if missing or extra:
-        raise sonata.NetworkFileError(
-            f"the SONATA network {network.config_path!r} does not have the model's inter-area "
-            f"projections (missing: {_pairs(missing)}; not in the model: {_pairs(extra)})")
+    _check_same_edges(network, expected, in_file, "inter-area projections")
 
 
 def check_edges(network, sizes, edges):
@@ -105,12 +97,18 @@ def check_edges(network, sizes, edges):
     network.check_models(cells=list(sizes))
     expected = set(edges)
     in_file = {pair for pair in network.edge_index if all(end in sizes for end in pair)}
+    _check_same_edges(network, expected, in_file, "projections",
+                      "; use the description, scaling and areas it was saved with")
+
+
+def _check_same_edges(network, expected, in_file, what, hint=""):
+    """Raise ``sonata.NetworkFileError`` naming the (source, target) pairs that
+    ``expected`` and ``in_file`` (sets) do not share; ``what`` and ``hint`` word it."""
     missing, extra = sorted(expected - in_file), sorted(in_file - expected)
     if missing or extra:
         raise sonata.NetworkFileError(
-            f"the SONATA network {network.config_path!r} does not have the model's projections "
-            f"(missing: {_pairs(missing)}; not in the model: {_pairs(extra)}); use the "
-            f"description, scaling and areas it was saved with")
+            f"the SONATA network {network.config_path!r} does not have the model's {what} "
+            f"(missing: {_pairs(missing)}; not in the model: {_pairs(extra)}){hint}")
 
 
 def _pairs(pairs):
