@@ -65,6 +65,24 @@ def finish_areas(model):
         label="multi-area")
 
 
+def collect_area_block(areas, t_presim_ms, variables, name):
+    """One Neo block (named ``name``) of ``areas`` (label -> built Microcircuit): every
+    population that records all of ``variables``, each SpikeTrain annotated with
+    ``area``, ``population`` and ``index`` (:func:`pd14_pynn.recording.collect_block`);
+    ``t_presim_ms`` (ms) is stored as annotation."""
+    from .recording import collect_block
+    variables = (variables,) if isinstance(variables, str) else tuple(variables)
+    # collect_block needs only each circuit's ``label`` and ``populations``
+    recorded = [types.SimpleNamespace(
+        label=label, populations={n: pop for n, pop in circuit.populations.items()
+                                  if set(variables) <= recorded_variables(pop)})
+        for label, circuit in areas.items()]
+    block = collect_block(recorded, t_presim_ms, variables)
+    block.name = name
+    block.annotations.update(areas=list(areas))
+    return block
+
+
 def recorded_variables(population):
     """Names of the variables recorded from at least one neuron of a PyNN population."""
     # PyNN 0.13 keys its recorder by Variable(name, location, label), older versions by name
@@ -444,19 +462,8 @@ class MultiAreaModel:
         :func:`pd14_pynn.spike_tables.spikes_by_population` (keys ``"area/population"``).
         ``t_presim_ms`` (ms, default the base parameter) is stored as annotation.
         """
-        from .recording import collect_block
-        variables = (variables,) if isinstance(variables, str) else tuple(variables)
-        recorded = []
-        for label, circuit in self.areas.items():
-            pops = {name: pop for name, pop in circuit.populations.items()
-                    if set(variables) <= recorded_variables(pop)}
-            # collect_block needs only ``label`` and ``populations``
-            recorded.append(types.SimpleNamespace(label=label, populations=pops))
         t_presim = self.params["t_presim_ms"] if t_presim_ms is None else t_presim_ms
-        block = collect_block(recorded, t_presim, variables)
-        block.name = "PD14 multi-area model"
-        block.annotations.update(areas=list(self.areas))
-        return block
+        return collect_area_block(self.areas, t_presim, variables, "PD14 multi-area model")
 
     # --- helpers --------------------------------------------------------------
     def _check_not_built(self):

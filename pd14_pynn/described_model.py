@@ -23,12 +23,11 @@ by the runner).
 import math
 import os
 import time
-import types
 
 from . import backends, connectors
 from . import description_numbers as numbers
 from . import multi_area_description as mad
-from .areas import build_area, finish_areas, recorded_variables
+from .areas import build_area, collect_area_block, finish_areas
 from .derive import expected_recording
 from .inputs import poisson_background
 from .network import Microcircuit, _say
@@ -287,14 +286,5 @@ class DescribedModel:
         """One Neo block with the recorded data of all simulated areas; every
         SpikeTrain annotated with ``area``, ``population`` and ``index``, read back
         with keys ``"area/population"`` (:func:`pd14_pynn.recording.collect_block`)."""
-        from .recording import collect_block
-        variables = (variables,) if isinstance(variables, str) else tuple(variables)
-        recorded = [types.SimpleNamespace(
-            label=label, populations={name: pop for name, pop in circuit.populations.items()
-                                      if set(variables) <= recorded_variables(pop)})
-            for label, circuit in self.areas.items()]
         t_presim = self.params["t_presim_ms"] if t_presim_ms is None else t_presim_ms
-        block = collect_block(recorded, t_presim, variables)
-        block.name = self.description.name
-        block.annotations.update(areas=list(self.areas))
-        return block
+        return collect_area_block(self.areas, t_presim, variables, self.description.name)
