@@ -130,6 +130,25 @@ STUDIES = {
             },
         },
     },
+    "engines": {
+        "description": "N = K = 0.2, DC, 500 + 10,000 ms: the simulators as they run by "
+                       "default since issue 24, Brian2 as a program of few objects "
+                       "(cpp_standalone, 3 seeds) and NEURON on CoreNEURON (2 seeds), "
+                       "against the band of 8 NEST seeds",
+        "parts": {
+            "engines_dc02": {
+                "parameters": {"N_scaling": 0.2, "K_scaling": 0.2, "background": "dc",
+                               "t_presim_ms": 500.0, "t_sim_ms": 10000.0,
+                               "brian2_device": "cpp_standalone",
+                               "neuron_engine": "coreneuron"},
+                # CoreNEURON runs in one process: its MPI exchange needs delays of
+                # >= 2 steps and this model has 0.1 ms delays (backends/neuron.py)
+                "runs": [{"simulator": "nest", "seeds": BAND_SEEDS},
+                         {"simulator": "brian2", "seeds": 3},
+                         {"simulator": "neuron", "seeds": 2}],
+            },
+        },
+    },
     "thalamic": {
         "description": "N = K = 0.2, DC, thalamic pulse at 700-710 ms, 500 + 1000 ms: "
                        f"{THALAMIC_TRIALS} trials (seeds) of NEST and Brian2, 10 of NEURON; "
