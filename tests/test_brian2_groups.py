@@ -1,6 +1,7 @@
 """Brian2 populations with shared parameters behave as PyNN's own (same dynamics,
 same values through get/set) and refuse per-neuron values with a clear error."""
 
+import json
 import os
 import subprocess
 import sys
@@ -70,3 +71,33 @@ def test_set_accepts_one_value_and_refuses_per_neuron_values(fast):
 def test_heterogeneous_parameter_stays_per_neuron(fast):
     assert "tau_m" not in set(fast["hetero_shared"])
     np.testing.assert_array_equal(fast["hetero_tau_m"], [8.0, 9.0, 10.0, 11.0])
+
+
+def test_exact_solutions_are_stored_and_read_back_unchanged(tmp_path, monkeypatch):
+    pytest.importorskip("brian2")
+    import brian2
+    from pd14_pynn.backends import brian2_groups
+    monkeypatch.setenv("PD14_BRIAN2_CACHE", str(tmp_path))
+    monkeypatch.setattr(brian2_groups, "_SOLVED", {})
+    equations = brian2.Equations("dv/dt = -v / tau : volt\ntau : second (constant, shared)")
+    first = brian2_groups.exact_once(equations, {})
+    path, _ = brian2_groups.solution_file(next(iter(brian2_groups._SOLVED)))
+    assert os.path.isfile(path)
+
+    # a new process (empty memory) reads the file and never calls sympy
+    def no_solve(*args):
+        raise AssertionError("solved again although a stored solution exists")
+    monkeypatch.setattr(brian2_groups, "_SOLVED", {})
+    monkeypatch.setattr(brian2_groups, "_LINEAR", no_solve)
+    assert brian2_groups.exact_once(equations, {}) == first
+    assert "exp" in first and "tau" in first
+
+    # a stored file of another key (e.g. another sympy) is not used
+    with open(path) as handle:
+        stored = json.load(handle)
+    stored["key"] = "other"
+    with open(path, "w") as handle:
+        json.dump(stored, handle)
+    monkeypatch.setattr(brian2_groups, "_SOLVED", {})
+    with pytest.raises(AssertionError, match="solved again"):
+        brian2_groups.exact_once(equations, {})

@@ -24,6 +24,10 @@ generated update is ``A - (tau_m*i_inj + tau_m*i_offset)`` instead of
 same number because ``i_inj`` is 0 in this model.
 """
 
+import hashlib
+import json
+import os
+
 import brian2
 import numpy as np
 from brian2.equations.equations import PARAMETER, SingleEquation
@@ -45,14 +49,54 @@ def exact_once(equations, variables, method_options=None):
     """Brian2's exact (linear) integration, solved once per distinct system.
 
     The key is the equation text plus whether each name is shared or constant,
-    which is all the solution depends on (the group's own names do not enter)."""
+    which is all the solution depends on (the group's own names do not enter).
+    Solutions are also kept on disk (:func:`solution_file`): sympy's Jordan form
+    of IF_curr_exp's 3 x 3 system takes ~3 s, the largest part of a warm
+    standalone run at N = K = 0.1; the text read back is the text sympy gave,
+    so the generated code, and the spikes, are the same."""
     kinds = tuple(sorted((name, bool(getattr(var, "scalar", False)),
                           bool(getattr(var, "constant", False)))
                          for name, var in (variables or {}).items() if name in equations.names))
     key = (str(equations), kinds, repr(method_options))
     if key not in _SOLVED:
-        _SOLVED[key] = _LINEAR(equations, variables, method_options)
+        _SOLVED[key] = _stored_solution(key, lambda: _LINEAR(equations, variables,
+                                                             method_options))
     return _SOLVED[key]
+
+
+def solution_file(key):
+    """Disk file of the exact solution for ``key``, under the Brian2 cache folder.
+
+    Brian2's and sympy's versions are part of the name: another sympy may
+    write the same solution as other text."""
+    from .brian2_standalone import cache_root
+    import sympy
+    text = repr((key, brian2.__version__, sympy.__version__))
+    digest = hashlib.sha256(text.encode()).hexdigest()[:20]
+    return os.path.join(cache_root(), "exact_solutions", f"{digest}.json"), text
+
+
+def _stored_solution(key, solve):
+    """The stored solution for ``key``, or ``solve()``'s, then stored; a cache
+    that cannot be read or written is skipped (the solution is computed)."""
+    path, text = solution_file(key)
+    try:
+        with open(path) as handle:
+            stored = json.load(handle)
+        if stored.get("key") == text:
+            return stored["code"]
+    except (OSError, ValueError, AttributeError, KeyError):
+        pass
+    code = solve()
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        partial = f"{path}.{os.getpid()}.tmp"
+        with open(partial, "w") as handle:
+            json.dump({"key": text, "code": code}, handle)
+        os.replace(partial, path)  # whole or absent for a concurrent reader
+    except OSError:
+        pass
+    return code
 
 
 def homogeneous(values):
