@@ -53,6 +53,7 @@ def run_neuron(tmp_path_factory):
             settings = json.load(handle)["settings"]
         return golden_spikes.digest(out), settings
 
+    run.folder = folder
     return run
 
 
@@ -71,6 +72,19 @@ def test_coreneuron_gives_the_classic_spikes(run_neuron):
                                        ranks=2)
     assert (ranks_settings["engine"], ranks_settings["poisson"]) == ("classic", "synapse")
     assert ranks == classic
+
+
+def test_coreneuron_runs_every_step_of_a_run_in_pieces(run_neuron):
+    # 500 ms + 3,000 ms in 4 psolve calls (1,000 ms at most each); asked to stop at
+    # multiples of dt, CoreNEURON had stopped one step short about every 1,000 steps
+    from pd14_pynn import storage
+    timing = ("--t-presim", "500", "--t-sim", "3000")
+    core, _ = run_neuron("pieces_coreneuron", "--neuron-engine", "coreneuron", *timing)
+    classic, _ = run_neuron("pieces_classic", "--neuron-engine", "classic", *timing)
+    for name in ("pieces_coreneuron", "pieces_classic"):
+        t_stop = storage.read_block(str(run_neuron.folder / name)).segments[0].t_stop
+        assert float(t_stop.rescale("ms")) == pytest.approx(3500.0, abs=1e-6), name
+    assert core == classic
 
 
 def test_a_described_model_with_replaced_areas_gets_every_poisson_input(tmp_path):

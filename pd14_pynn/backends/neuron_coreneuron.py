@@ -273,9 +273,20 @@ def run(sim, duration_ms, progress=None, n_chunks=1):
     True stops. Returns ms reached. Call :func:`prepare` first."""
     state = sim.simulator.state
     dt = sim.get_time_step()
+    start_steps = int(round(state.t / dt))
     done_steps = 0
     for end_steps in chunk_bounds(duration_ms, dt, n_chunks, max_piece_ms=MAX_PIECE_MS):
-        sim.run((end_steps - done_steps) * dt)
+        # asked to stop at a multiple of dt, CoreNEURON fell one step short about
+        # once per 1,000 steps (t = 10,499.2 ms after 11 pieces of a 10,500 ms
+        # run): its t carries rounding from adding dt/2 twice a step, and a
+        # step count truncated from (tstop - t) / dt then loses one; half a step
+        # more gives exactly the steps asked for
+        sim.run_until((start_steps + end_steps + 0.5) * dt)
+        reached = int(round(state.t / dt)) - start_steps
+        if reached != end_steps:
+            raise BackendError(f"CoreNEURON stopped at t = {state.t:.4f} ms, not at "
+                               f"{(start_steps + end_steps) * dt:.4f} ms; use --neuron-engine "
+                               "classic")
         state.pd14_spike_ids.resize(0)
         done_steps = end_steps
         if progress is not None and progress(done_steps * dt):
