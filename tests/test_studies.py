@@ -31,11 +31,21 @@ def test_built_in_studies_are_the_ones_of_issue_13():
     assert _groups(full["full_dc"]) == [("nest", band, "native"), ("nest", 2, "numpy"),
                                         ("brian2", 2, "native")]
     assert _groups(full["neuron_dc0.35"]) == [("nest", band, "native"), ("neuron", 1, "native")]
-    # NEURON on both cores of the 2-core machine (same spikes as one rank, docs/mpi.md)
-    neuron_groups = [g for study in studies.STUDIES.values() for part in study["parts"].values()
+    # NEURON's classic engine on both cores of the 2-core machine (same spikes as one
+    # rank, docs/mpi.md); CoreNEURON in one process, as its MPI exchange refuses this
+    # model's one-step delays (backends/neuron.py)
+    neuron_groups = [(part["parameters"].get("neuron_engine"), g)
+                     for study in studies.STUDIES.values() for part in study["parts"].values()
                      for g in part["runs"] if g["simulator"] == "neuron"
                      and part["parameters"].get("t_sim_ms", 0) >= 10000]
-    assert len(neuron_groups) == 3 and all(g["ranks"] == 2 for g in neuron_groups)
+    classic = [g for engine, g in neuron_groups if engine != "coreneuron"]
+    assert len(classic) == 3 and all(g["ranks"] == 2 for g in classic)
+    engines = studies.STUDIES["engines"]["parts"]["engines_dc02"]
+    assert [g for engine, g in neuron_groups if engine == "coreneuron"] == [
+        {"simulator": "neuron", "seeds": 2}]
+    assert engines["parameters"]["brian2_device"] == "cpp_standalone"
+    assert _groups(engines) == [("nest", band, "native"), ("brian2", 3, "native"),
+                                ("neuron", 2, "native")]
     for background in ("dc", "poisson"):
         part = studies.STUDIES["long"]["parts"][f"long_{background}"]
         assert part["parameters"]["t_sim_ms"] == 60000.0
