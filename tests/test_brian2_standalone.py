@@ -114,9 +114,9 @@ RUN_OPTIONS = ["--n-scaling", str(SCALE), "--k-scaling", str(SCALE), "--bg", "dc
                "--t-presim", "100", "--t-sim", "200", "--record-v", "2", "--thalamic"]
 
 
-def _main_run(out, cache, *options, device="cpp_standalone"):
+def _main_run(out, cache, *options, device="cpp_standalone", extra_env=None):
     env = {**os.environ, "PYTHONPATH": ROOT, "PD14_BRIAN2_CACHE": cache,
-           "PD14_BRIAN2_CODEGEN": "numpy"}
+           "PD14_BRIAN2_CODEGEN": "numpy", **(extra_env or {})}
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "run", "main.py"), "brian2",
                            "--brian2-device", device, *RUN_OPTIONS, "--out", str(out),
                            *options],
@@ -181,6 +181,53 @@ def test_standalone_run_folder(tmp_path, standalone_cache):
     for name in first:
         np.testing.assert_array_equal(first[name].index, second[name].index)
         np.testing.assert_array_equal(first[name].times_ms, second[name].times_ms)
+
+
+def test_threaded_delivery_gives_the_spikes_of_brian2s_template(tmp_path):
+    # two OpenMP threads: pd14_pynn's delivery (each thread into its own copy of the
+    # synaptic currents, backends/brian2_openmp.py) against Brian2's own template
+    # (one thread delivers); this network receives few inputs per neuron and step,
+    # so the other order of summing them changes no spike
+    from pd14_pynn.backends import brian2_openmp
+    from pd14_pynn import spike_tables, storage
+    cache = str(tmp_path / "cache")
+    blocks = {}
+    for mode in ("brian2", "threads"):
+        out = tmp_path / mode
+        # N = K = 0.1 and past the thalamic pulse (700 ms): some 10^4 spikes
+        _main_run(out, cache, "--threads", "2", "--n-scaling", "0.1", "--k-scaling", "0.1",
+                  "--t-sim", "800", "--record-v", "0",
+                  extra_env={brian2_openmp.DELIVERY_ENV: mode})
+        blocks[mode] = spike_tables.spike_table(storage.read_block(str(out / "spikes.pkl")))
+        project = [os.path.join(cache, name) for name in os.listdir(cache)
+                   if "_t2_" in name and not name.endswith(".lock")]
+        assert len(project) == 1
+        folder = os.path.join(project[0], "code_objects")
+        codes = [open(os.path.join(folder, name)).read() for name in os.listdir(folder)
+                 if name.startswith("pd14_synapses") and name.endswith("_pre_codeobject.cpp")]
+        # the run used the template it was asked for: excitatory, inhibitory and
+        # thalamic synapses
+        assert len(codes) == 3
+        assert all(("_pd14_partial[_pd14_thread]" in code) == (mode == "threads")
+                   for code in codes)
+    assert sum(len(p.times_ms) for p in blocks["threads"].values()) > 5000
+    for name, population in blocks["brian2"].items():
+        np.testing.assert_array_equal(blocks["threads"][name].index, population.index)
+        np.testing.assert_array_equal(blocks["threads"][name].times_ms, population.times_ms)
+
+
+def test_threaded_delivery_only_for_additive_code_of_several_threads():
+    from pd14_pynn.backends import brian2_openmp
+
+    class Session:
+        device, threads = "cpp_standalone", 2
+    assert brian2_openmp.uses_threaded_delivery(Session, "ie += weight")
+    assert not brian2_openmp.uses_threaded_delivery(Session, "v = 0 * mV")
+    assert not brian2_openmp.uses_threaded_delivery(None, "ie += weight")
+    Session.threads = 1
+    assert not brian2_openmp.uses_threaded_delivery(Session, "ie += weight")
+    Session.threads, Session.device = 2, "cuda_standalone"
+    assert not brian2_openmp.uses_threaded_delivery(Session, "ie += weight")
 
 
 READ_BEFORE_RUN = """

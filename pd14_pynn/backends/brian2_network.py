@@ -36,6 +36,7 @@ import brian2
 import numpy as np
 from brian2.units.fundamentalunits import Quantity, get_dimensions
 
+from . import brian2_openmp
 from .brian2_groups import MemberGroup, SharedParameterGroup
 
 #: parameters that may differ between the populations of one group
@@ -282,12 +283,15 @@ class MergedNetwork:
     def _create_synapses(self, batch):
         source = group_of(batch.source)
         target = group_of(batch.target)
+        session = getattr(self.state, "pd14_standalone", None)
+        threaded = brian2_openmp.uses_threaded_delivery(session, batch.on_pre)
         synapses = brian2.Synapses(source, target, model=batch.model, on_pre=batch.on_pre,
-                                   clock=self.network.clock, name="pd14_synapses*")
+                                   clock=self.network.clock, name="pd14_synapses*",
+                                   codeobj_class=(brian2_openmp.code_object_class()
+                                                  if threaded else None))
         pieces, batch.pieces = batch.pieces, []
         i = np.concatenate([p[0] for p in pieces]) if pieces else np.empty(0, np.int32)
         j = np.concatenate([p[1] for p in pieces]) if pieces else np.empty(0, np.int32)
-        session = getattr(self.state, "pd14_standalone", None)
         if session is not None:
             session.reserve(synapses, len(i))
         synapses.connect(i=i, j=j)
