@@ -55,6 +55,9 @@ NEURON_FULL_STUDY_SCALE = 0.35
 _FULL = {"N_scaling": 1.0, "K_scaling": 1.0, "background": "dc",
          "t_presim_ms": 500.0, "t_sim_ms": 10000.0}
 _LONG = {"N_scaling": 0.2, "K_scaling": 0.2, "t_presim_ms": 500.0, "t_sim_ms": 60000.0}
+# the dc02 studies: N = K = 0.2, DC, 10 s after 500 ms
+_DC02 = {"N_scaling": 0.2, "K_scaling": 0.2, "background": "dc", "t_presim_ms": 500.0,
+         "t_sim_ms": 10000.0}
 
 # NEST seeds that make a band: with 3, NEST itself failed 5.4 of 24 cells per
 # trial against its own band, at least one in 99.7 % of trials; with 8, 0.11 and
@@ -122,9 +125,7 @@ STUDIES = {
                        "Brian2's runtime device",
         "parts": {
             "standalone_dc02": {
-                "parameters": {"N_scaling": 0.2, "K_scaling": 0.2, "background": "dc",
-                               "t_presim_ms": 500.0, "t_sim_ms": 10000.0,
-                               "brian2_device": "cpp_standalone"},
+                "parameters": {**_DC02, "brian2_device": "cpp_standalone"},
                 "runs": [{"simulator": "nest", "seeds": 10},
                          {"simulator": "brian2", "seeds": 3}],
             },
@@ -137,9 +138,7 @@ STUDIES = {
                        "against the band of 8 NEST seeds",
         "parts": {
             "engines_dc02": {
-                "parameters": {"N_scaling": 0.2, "K_scaling": 0.2, "background": "dc",
-                               "t_presim_ms": 500.0, "t_sim_ms": 10000.0,
-                               "brian2_device": "cpp_standalone",
+                "parameters": {**_DC02, "brian2_device": "cpp_standalone",
                                "neuron_engine": "coreneuron"},
                 # CoreNEURON runs in one process: its MPI exchange needs delays of
                 # >= 2 steps and this model has 0.1 ms delays (backends/neuron.py)
