@@ -36,6 +36,7 @@ from brian2.stateupdaters.exact import LinearStateUpdater
 from pyNN.brian2.cells import BaseNeuronGroup
 
 from . import BackendError
+from .brian2_cache import cache_root
 
 # PyNN's native names of the IF_curr_exp parameters that may be shared
 SHAREABLE = ("c_m", "tau_m", "v_rest", "i_offset", "tau_syn_e", "tau_syn_i",
@@ -69,7 +70,6 @@ def solution_file(key):
 
     Brian2's and sympy's versions are part of the name: another sympy may
     write the same solution as other text."""
-    from .brian2_standalone import cache_root
     import sympy
     text = repr((key, brian2.__version__, sympy.__version__))
     digest = hashlib.sha256(text.encode()).hexdigest()[:20]

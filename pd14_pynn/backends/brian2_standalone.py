@@ -44,6 +44,7 @@ import time
 import numpy as np
 
 from . import BackendError
+from .brian2_cache import cache_root
 
 STANDALONE_DEVICES = ("cpp_standalone", "cuda_standalone")
 MARKS_FILE = "pd14_marks.txt"
@@ -51,15 +52,6 @@ MARKS_FILE = "pd14_marks.txt"
 # runs that differ only in these share one project directory
 _NOT_IN_PROJECT_KEY = ("seed", "t_sim_ms", "t_presim_ms", "brian2_device", "threads",
                        "connectivity_rng")
-
-
-def cache_root():
-    """Folder that holds one Brian2 standalone project per network structure."""
-    root = os.environ.get("PD14_BRIAN2_CACHE")
-    if root:
-        return root
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "pd14_pynn", "brian2_standalone")
 
 
 def project_name(device, params, threads):
