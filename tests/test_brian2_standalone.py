@@ -125,6 +125,12 @@ def _main_run(out, cache, *options, device="cpp_standalone", extra_env=None):
     return proc
 
 
+def _project_folders(cache):
+    """The cpp_standalone project folders in a Brian2 cache folder."""
+    return [os.path.join(cache, name) for name in os.listdir(cache)
+            if name.startswith("cpp_standalone_") and not name.endswith(".lock")]
+
+
 def test_standalone_run_folder(tmp_path, standalone_cache):
     # the default Brian2 device of run/main.py: one compile (about a minute on 2 cores)
     out = tmp_path / "run"
@@ -166,8 +172,7 @@ def test_standalone_run_folder(tmp_path, standalone_cache):
 
     # a second run of the same network recompiles nothing: the generated code,
     # main.cpp included, is the same in every process
-    project = [os.path.join(standalone_cache, name) for name in os.listdir(standalone_cache)
-               if name.startswith("cpp_standalone_") and not name.endswith(".lock")]
+    project = _project_folders(standalone_cache)
     assert len(project) == 1
     built = {name: os.stat(os.path.join(project[0], name)).st_mtime_ns
              for name in ("main", "main.o", "main.cpp")}
@@ -199,12 +204,14 @@ def test_threaded_delivery_gives_the_spikes_of_brian2s_template(tmp_path):
                   "--t-sim", "800", "--record-v", "0",
                   extra_env={brian2_openmp.DELIVERY_ENV: mode})
         blocks[mode] = spike_tables.spike_table(storage.read_block(str(out / "spikes.pkl")))
-        project = [os.path.join(cache, name) for name in os.listdir(cache)
-                   if "_t2_" in name and not name.endswith(".lock")]
-        assert len(project) == 1
+        project = _project_folders(cache)
+        assert len(project) == 1 and "_t2_" in project[0]
         folder = os.path.join(project[0], "code_objects")
-        codes = [open(os.path.join(folder, name)).read() for name in os.listdir(folder)
-                 if name.startswith("pd14_synapses") and name.endswith("_pre_codeobject.cpp")]
+        codes = []
+        for name in os.listdir(folder):
+            if name.startswith("pd14_synapses") and name.endswith("_pre_codeobject.cpp"):
+                with open(os.path.join(folder, name)) as handle:
+                    codes.append(handle.read())
         # the run used the template it was asked for: excitatory, inhibitory and
         # thalamic synapses
         assert len(codes) == 3

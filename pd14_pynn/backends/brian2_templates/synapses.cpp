@@ -16,13 +16,14 @@
     {% endif %}
     {% set _target_ptr = get_array_name(variables[_targets[0]]) %}
     {% set _target_size = variables[_targets[0]].size %}
+    {% set _target_type = c_data_type(variables[_targets[0]].dtype) %}
     const size_t _vectorisation_idx = -1;
     {{scalar_code|autoindent}}
-    static std::vector< std::vector<double> > _pd14_partial;
+    static std::vector< std::vector<{{_target_type}}> > _pd14_partial;
     const int _pd14_n_threads = {{ openmp_pragma('get_num_threads') }};
     if ((int)_pd14_partial.size() != _pd14_n_threads)
-        _pd14_partial.assign(_pd14_n_threads, std::vector<double>({{_target_size}}, 0.0));
-    double* const _pd14_target = {{_target_ptr}};
+        _pd14_partial.assign(_pd14_n_threads, std::vector<{{_target_type}}>({{_target_size}}, 0));
+    {{_target_type}}* const _pd14_target = {{_target_ptr}};
     {{ openmp_pragma('parallel') }}
     {
         const int _pd14_thread = {{ openmp_pragma('get_thread_num') }};
@@ -30,7 +31,7 @@
         const size_t _num_spiking_synapses = _spiking_synapses->size();
         {
             // the generated code below writes through this name: the thread's copy
-            double* __restrict {{_target_ptr}} = &_pd14_partial[_pd14_thread][0];
+            {{_target_type}}* __restrict {{_target_ptr}} = &_pd14_partial[_pd14_thread][0];
             for (size_t _k = 0; _k < _num_spiking_synapses; _k++)
             {
                 const size_t _idx = (*_spiking_synapses)[_k];
@@ -42,11 +43,11 @@
         {{ openmp_pragma('static') }}
         for (size_t _n = 0; _n < {{_target_size}}; _n++)
         {
-            double _sum = _pd14_target[_n];
+            {{_target_type}} _sum = _pd14_target[_n];
             for (int _t = 0; _t < _pd14_n_threads; _t++)
             {
                 _sum += _pd14_partial[_t][_n];
-                _pd14_partial[_t][_n] = 0.0;
+                _pd14_partial[_t][_n] = 0;
             }
             _pd14_target[_n] = _sum;
         }
